@@ -1,0 +1,47 @@
+# The project's commands. `make run` and `make test` are the whole set-up (README).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+KPI_DB ?= data/kpi.duckdb
+PORT ?= 8501
+AS_OF ?=
+
+.PHONY: install run demo test check format lint types bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+$(KPI_DB): | $(VENV)/.installed
+	$(VENV)/bin/kpi demo --db $(KPI_DB) $(if $(AS_OF),--as-of $(AS_OF))
+
+demo: $(KPI_DB)
+
+run: install $(KPI_DB)
+	KPI_DB=$(KPI_DB) $(VENV)/bin/streamlit run dashboard/app.py --server.port $(PORT) --server.address localhost
+
+test: install
+	$(PY) -m pytest -q
+
+format: install
+	$(VENV)/bin/ruff format metrics dashboard tests
+
+lint: install
+	$(VENV)/bin/ruff format --check metrics dashboard tests
+	$(VENV)/bin/ruff check metrics dashboard tests
+	$(VENV)/bin/lint-imports
+
+types: install
+	$(VENV)/bin/mypy metrics dashboard
+
+check: lint types test
+
+bench: install
+	$(PY) -m tests.bench.run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -1,0 +1,10 @@
+-- Contract signing rate (劳动合同签订率): each enterprise's latest return in the window counts once.
+-- numerator = contracts_signed, denominator = employees (DESIGN §3).
+-- Parameters: $district, $window_start, $window_end.
+SELECT district, street, enterprise_id, report_month,
+       contracts_signed::DOUBLE AS numerator,
+       employees::DOUBLE AS denominator
+FROM contract_returns
+WHERE district = $district
+  AND report_month BETWEEN date_trunc('month', $window_start::DATE) AND $window_end::DATE
+QUALIFY row_number() OVER (PARTITION BY enterprise_id ORDER BY report_month DESC) = 1
