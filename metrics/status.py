@@ -94,6 +94,10 @@ class Assessment:
     rule_en: str
 
 
+# Rates are compared with a hair of slack so that 0.96 counts as 'within 2 points of 98%' in floating point.
+EPS = 1e-9
+
+
 def _fmt(x: float) -> str:
     return f"{x:,.4g}" if abs(x) < 1000 else f"{x:,.0f}"
 
@@ -116,18 +120,18 @@ def assess(target: Target | None, actual: float | None, window: Window, as_of: d
 def _assess_share(target: Target, actual: float, expected: float | None) -> Assessment:
     t, tol = target.value, target.tolerance
     if target.higher_is_better:
-        if actual >= t:
+        if actual >= t - EPS:
             s: Status = "achieved"
-        elif actual >= t - tol:
+        elif actual >= t - tol - EPS:
             s = "at_risk"
         else:
             s = "off_track"
         zh = f"实际 {actual:.2%}，目标 ≥ {t:.2%}；达到目标为已达标，低于目标 {tol * 100:.0f} 个百分点以内为有风险，否则为滞后"
         en = f"actual {actual:.2%} vs target ≥ {t:.2%}; within {tol * 100:.0f} points below is at risk"
     else:
-        if actual <= t:
+        if actual <= t + EPS:
             s = "achieved"
-        elif actual <= t + tol:
+        elif actual <= t + tol + EPS:
             s = "at_risk"
         else:
             s = "off_track"
@@ -153,7 +157,7 @@ def _assess_count(target: Target, actual: float, window: Window, as_of: dt.date,
             s = "on_track"
             zh, en = "期初尚无应完成量，视为进度正常", "nothing due yet: on track"
         else:
-            s = "on_track" if pace >= on else "at_risk" if pace >= risk else "off_track"
+            s = "on_track" if pace >= on - EPS else "at_risk" if pace >= risk - EPS else "off_track"
             zh = (
                 f"应完成 {_fmt(t)} × 时间进度 {share:.1%} = {_fmt(expected or 0)}；实际 {_fmt(actual)}，"
                 f"进度比 {pace:.2f}（≥{on:g} 正常，≥{risk:g} 有风险，否则滞后）"

@@ -1,0 +1,279 @@
+"""The engine against a tiny hand-built DuckDB file: every measure kind, scoping, breakdowns."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from metrics.engine import Engine
+from metrics.store import Store
+from tests.conftest import insert, tiny_catalogue
+
+D = dt.date
+AS_OF = D(2026, 11, 21)
+E1, E2, E3 = "91110112MA00000001", "91110112MA00000002", "91110112MA00000003"
+
+KPIS = [
+    {
+        "id": "events",
+        "measure": {"kind": "count", "source": "events",
+                    "filters": [{"column": "event_type", "op": "in", "values": ["招聘会", "专场招聘", "直播带岗"]}]},
+        "target": {"value": 10, "period": "year"},
+        "dimensions": ["event_type"],
+    },
+    {
+        "id": "livestreams",
+        "measure": {"kind": "count", "source": "events", "filters": [{"column": "event_type", "value": "直播带岗"}]},
+        "target": {"value": 2, "period": "month"},
+    },
+    {
+        "id": "positions",
+        "measure": {"kind": "sum", "source": "vacancies", "column": "positions"},
+        "target": {"value": 100, "period": "year"},
+    },
+    {
+        "id": "people-trained",
+        "measure": {"kind": "count_distinct", "source": "trainings", "column": "person_id"},
+        "target": {"value": 5, "period": "cumulative", "start": D(2025, 1, 1), "deadline": D(2027, 12, 31)},
+    },
+    {
+        "id": "local-ratio",
+        "measure": {
+            "kind": "ratio",
+            "numerator": {"kind": "count", "source": "placements",
+                          "filters": [{"column": "project_id", "op": "not_null"}, {"column": "is_local", "value": True}]},
+            "denominator": {"kind": "count", "source": "placements", "filters": [{"column": "project_id", "op": "not_null"}]},
+        },
+        "target": {"value": 0.5, "period": "rate"},
+        "dimensions": ["street"],
+    },
+    {
+        "id": "contract-rate",
+        "measure": {"kind": "sql", "file": "contract_signing_rate.sql", "source": "contract_returns"},
+        "target": {"value": 0.98, "period": "rate"},
+        "dimensions": ["street"],
+    },
+    {
+        "id": "closure-rate",
+        "measure": {"kind": "sql", "file": "dispute_closure_rate.sql", "source": "disputes"},
+        "target": {"value": 0.95, "period": "rate"},
+    },
+    {
+        "id": "mediation-rate",
+        "measure": {"kind": "sql", "file": "mediation_closure_rate.sql", "source": "disputes"},
+        "target": {"value": 0.65, "period": "rate"},
+        "dimensions": ["closure_method"],
+    },
+    {
+        "id": "specialists",
+        "measure": {"kind": "coverage", "source": "communities", "unit_column": "community_id",
+                    "condition": [{"column": "specialists", "op": "ge", "value": 1}], "snapshot_column": "as_of"},
+        "target": {"value": 1.0, "period": "coverage"},
+        "dimensions": ["street"],
+    },
+    {
+        "id": "housing",
+        "measure": {"kind": "reported"},
+        "target": {"value": 1500, "period": "cumulative", "start": D(2025, 1, 1), "deadline": D(2027, 12, 31)},
+    },
+    {
+        "id": "survey-service",
+        "measure": {"kind": "mean", "source": "survey_responses", "column": "service"},
+        "monitoring": True,
+    },
+    {
+        "id": "startups-unreported",
+        "measure": {"kind": "count", "source": "startups", "date_column": "first_insured_date"},
+        "target": {"value": 4000, "period": "year"},
+    },
+]
+
+
+def ev(i: int, date: dt.date, kind: str, district: str = "通州区") -> dict:
+    return {"event_id": f"E{i}", "district": district, "event_type": kind, "event_date": date, "title": "t", "organiser": "o"}
+
+
+@pytest.fixture
+def engine(tiny_duck: Store) -> Engine:
+    s = tiny_duck
+    insert(s, "events", [
+        ev(1, D(2026, 1, 10), "招聘会"), ev(2, D(2026, 3, 5), "专场招聘"), ev(3, D(2026, 11, 2), "直播带岗"),
+        ev(4, D(2026, 11, 21), "招聘会"),  # on the as-of day: counted
+        ev(5, D(2026, 11, 22), "招聘会"),  # after the as-of day: not counted
+        ev(6, D(2025, 12, 31), "招聘会"),  # last year
+        ev(7, D(2026, 6, 1), "职业指导"),  # not a recruitment event
+        ev(8, D(2026, 6, 1), "招聘会", district="昌平区"),  # another district
+    ])
+    insert(s, "vacancies", [
+        {"vacancy_id": "V1", "district": "通州区", "employer_id": E1, "collected_date": D(2026, 2, 1), "industry": "x", "positions": 30},
+        {"vacancy_id": "V2", "district": "通州区", "employer_id": E1, "collected_date": D(2026, 9, 1), "industry": "x", "positions": 12},
+        {"vacancy_id": "V3", "district": "海淀区", "employer_id": E1, "collected_date": D(2026, 9, 1), "industry": "x", "positions": 99},
+    ])
+    tr = {"district": "通州区", "provider": "p", "course_category": "家政", "class_hours": 10, "completed": True, "skill_evaluated": False}
+    insert(s, "trainings", [
+        {**tr, "training_id": "T1", "person_id": "P1", "start_date": D(2025, 3, 1)},
+        {**tr, "training_id": "T2", "person_id": "P1", "start_date": D(2026, 3, 1)},  # same person again
+        {**tr, "training_id": "T3", "person_id": "P2", "start_date": D(2026, 4, 1)},
+        {**tr, "training_id": "T4", "person_id": "P3", "start_date": D(2024, 12, 31)},  # before the start
+    ])
+    pl = {"district": "通州区", "person_id": "P", "placement_date": D(2026, 5, 1), "employer_id": E1, "employer_name": "n",
+          "channel": "其他", "person_group": "其他", "is_beijing_hukou": True, "contract_signed": True, "social_insurance": True}
+    insert(s, "placements", [
+        {**pl, "placement_id": "L1", "street": "甲街道", "project_id": "X1", "is_local": True},
+        {**pl, "placement_id": "L2", "street": "甲街道", "project_id": "X1", "is_local": False},
+        {**pl, "placement_id": "L3", "street": "乙街道", "project_id": "X2", "is_local": True},
+        {**pl, "placement_id": "L4", "street": "乙街道", "project_id": None, "is_local": False},  # not a project hire
+    ])
+    cr = {"district": "通州区", "street": "甲街道"}
+    insert(s, "contract_returns", [
+        {**cr, "enterprise_id": E1, "report_month": D(2026, 3, 1), "employees": 100, "contracts_signed": 95},
+        {**cr, "enterprise_id": E1, "report_month": D(2026, 9, 1), "employees": 120, "contracts_signed": 118},
+        {**cr, "enterprise_id": E2, "street": "乙街道", "report_month": D(2025, 12, 1), "employees": 50, "contracts_signed": 50},
+        {**cr, "enterprise_id": E2, "street": "乙街道", "report_month": D(2026, 11, 1), "employees": 80, "contracts_signed": 76},
+        {**cr, "enterprise_id": E3, "report_month": D(2025, 6, 1), "employees": 10, "contracts_signed": 0},
+    ])
+    dp = {"district": "通州区"}
+    insert(s, "disputes", [
+        {**dp, "case_id": "C1", "accepted_date": D(2025, 12, 10), "closed_date": D(2026, 1, 5), "closure_method": "调解"},
+        {**dp, "case_id": "C2", "accepted_date": D(2025, 11, 1), "closed_date": D(2025, 12, 20), "closure_method": "裁决"},
+        {**dp, "case_id": "C3", "accepted_date": D(2026, 2, 1), "closed_date": D(2026, 3, 1), "closure_method": "裁决"},
+        {**dp, "case_id": "C4", "accepted_date": D(2026, 5, 1)},
+        {**dp, "case_id": "C5", "accepted_date": D(2026, 11, 22)},
+        {**dp, "case_id": "C6", "accepted_date": D(2025, 6, 1)},
+        {**dp, "case_id": "C7", "accepted_date": D(2026, 10, 1), "closed_date": D(2026, 11, 25), "closure_method": "调解"},
+    ])
+    cm = {"district": "通州区", "community_name": "c"}
+    insert(s, "communities", [
+        {**cm, "community_id": "M1", "street": "甲街道", "specialists": 0, "as_of": D(2026, 1, 1)},
+        {**cm, "community_id": "M1", "street": "甲街道", "specialists": 2, "as_of": D(2026, 10, 1)},  # latest: meets
+        {**cm, "community_id": "M2", "street": "甲街道", "specialists": 1, "as_of": D(2026, 1, 1)},
+        {**cm, "community_id": "M2", "street": "甲街道", "specialists": 0, "as_of": D(2026, 6, 1)},  # latest: fails
+        {**cm, "community_id": "M3", "street": "乙街道", "specialists": 1, "as_of": D(2026, 6, 1)},
+        {**cm, "community_id": "M4", "street": "乙街道", "specialists": 3, "as_of": D(2026, 12, 1)},  # after D
+    ])
+    insert(s, "progress_reports", [
+        {"kpi_id": "housing", "district": "通州区", "period_end": D(2026, 6, 30), "value": 700, "unit_name": "区住建委"},
+        {"kpi_id": "housing", "district": "通州区", "period_end": D(2026, 10, 31), "value": 900, "unit_name": "区住建委"},
+        {"kpi_id": "housing", "district": "通州区", "period_end": D(2026, 11, 30), "value": 1000, "unit_name": "区住建委"},
+        {"kpi_id": "housing", "district": "昌平区", "period_end": D(2026, 10, 31), "value": 5000, "unit_name": "x"},
+    ])
+    insert(s, "survey_responses", [
+        {"response_id": "S1", "district": "通州区", "response_date": D(2026, 4, 1), "service": 4},
+        {"response_id": "S2", "district": "通州区", "response_date": D(2026, 4, 2), "service": 5},
+        {"response_id": "S3", "district": "通州区", "response_date": D(2026, 4, 3), "service": None},
+    ])
+    return Engine(s, {"tiny": tiny_catalogue(KPIS)})
+
+
+def results(engine: Engine) -> dict:
+    return {r.kpi_id: r for r in engine.compute(AS_OF)}
+
+
+def test_count_with_filters_window_and_district(engine: Engine) -> None:
+    r = results(engine)["events"]
+    assert r.actual == 4  # E1, E2, E3, E4
+    assert (r.window_start, r.window_end) == (D(2026, 1, 1), AS_OF)
+    assert r.expected == pytest.approx(10 * 325 / 365)
+    assert r.pace == pytest.approx(4 / (10 * 325 / 365))
+    assert r.status == "off_track"  # pace 0.449
+
+
+def test_month_count(engine: Engine) -> None:
+    r = results(engine)["livestreams"]
+    assert r.actual == 1 and r.window_start == D(2026, 11, 1)
+    assert r.status == "off_track"  # 1 / (2 × 21/30) = 0.714
+
+
+def test_sum(engine: Engine) -> None:
+    r = results(engine)["positions"]
+    assert r.actual == 42 and r.status == "off_track"  # 42 / 89.04 = 0.47
+
+
+def test_count_distinct_cumulative(engine: Engine) -> None:
+    r = results(engine)["people-trained"]
+    assert r.actual == 2  # P1 twice, P2; P3 before the start
+    assert r.window_start == D(2025, 1, 1)
+    assert r.expected == pytest.approx(5 * 689 / 1094)
+
+
+def test_ratio_rolls_up_from_sums(engine: Engine) -> None:
+    r = results(engine)["local-ratio"]
+    assert (r.numerator, r.denominator) == (2, 3)
+    assert r.actual == pytest.approx(2 / 3) and r.status == "achieved"
+
+
+def test_contract_signing_rate_uses_latest_return_per_enterprise(engine: Engine) -> None:
+    r = results(engine)["contract-rate"]
+    assert (r.numerator, r.denominator) == (118 + 76, 120 + 80)
+    assert r.actual == pytest.approx(0.97)  # an average of percentages would give 0.9667
+    assert r.status == "at_risk"
+
+
+def test_dispute_closure_rate(engine: Engine) -> None:
+    r = results(engine)["closure-rate"]
+    # closed in window: C1, C3; accepted in window: C3, C4, C7; open at start: C1, C6
+    assert (r.numerator, r.denominator) == (2, 5)
+    assert r.status == "off_track"
+
+
+def test_mediation_closure_rate(engine: Engine) -> None:
+    r = results(engine)["mediation-rate"]
+    assert (r.numerator, r.denominator) == (1, 2)  # C1 by 调解 of C1, C3 closed in the window
+
+
+def test_coverage_uses_latest_row_per_unit_as_of(engine: Engine) -> None:
+    r = results(engine)["specialists"]
+    assert (r.numerator, r.denominator) == (2, 3)  # M1 yes, M2 no, M3 yes; M4 only after D
+    assert r.status == "off_track"
+
+
+def test_reported_cumulative_takes_latest_report_in_window(engine: Engine) -> None:
+    r = results(engine)["housing"]
+    assert r.actual == 900  # the 11-30 report is after D; 昌平区 is another programme's
+    assert r.status == "on_track"  # 900 / 944.7 = 0.953
+
+
+def test_mean_monitoring(engine: Engine) -> None:
+    r = results(engine)["survey-service"]
+    assert r.actual == pytest.approx(4.5) and r.status == "monitoring" and r.target is None
+
+
+def test_no_records_in_window_is_no_data(engine: Engine) -> None:
+    r = results(engine)["startups-unreported"]
+    assert r.status == "no_data" and r.actual is None and r.pace is None
+
+
+def test_compute_json_contract(engine: Engine) -> None:
+    rec = results(engine)["contract-rate"].contract()
+    assert list(rec) == ["programme", "kpi_id", "actual", "target", "expected", "pace", "status",
+                         "window_start", "window_end", "numerator", "denominator"]
+    assert rec["window_start"] == "2026-01-01" and rec["target"] == 0.98
+
+
+def test_breakdown_count(engine: Engine) -> None:
+    df = engine.breakdown("events", "event_type", AS_OF)
+    assert dict(zip(df["event_type"], df["value"], strict=True)) == {"招聘会": 2, "专场招聘": 1, "直播带岗": 1}
+
+
+def test_breakdown_ratio_per_group_from_sums(engine: Engine) -> None:
+    df = engine.breakdown("local-ratio", "street", AS_OF).set_index("street")
+    assert df.loc["甲街道", "value"] == pytest.approx(0.5)
+    assert df.loc["乙街道", "value"] == pytest.approx(1.0)
+    assert df["numerator"].sum() == 2 and df["denominator"].sum() == 3
+
+
+def test_breakdown_sql_measure(engine: Engine) -> None:
+    df = engine.breakdown("contract-rate", "street", AS_OF).set_index("street")
+    assert df.loc["甲街道", "value"] == pytest.approx(118 / 120)
+    assert df.loc["乙街道", "value"] == pytest.approx(76 / 80)
+
+
+def test_breakdown_coverage(engine: Engine) -> None:
+    df = engine.breakdown("specialists", "street", AS_OF).set_index("street")
+    assert df.loc["甲街道", "value"] == pytest.approx(0.5) and df.loc["乙街道", "value"] == 1.0
+
+
+def test_breakdown_rejects_unknown_dimension(engine: Engine) -> None:
+    with pytest.raises(ValueError, match="no dimension"):
+        engine.breakdown("events", "organiser", AS_OF)
