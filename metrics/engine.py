@@ -38,7 +38,6 @@ from metrics.compile import (
     relation,
     window_sql,
 )
-from metrics.records import RECORD_TYPES
 from metrics.status import Assessment, Window, assess, window_for
 from metrics.store import Store
 
@@ -297,15 +296,19 @@ class Engine:
         assert isinstance(m, CoverageMeasure)
         p = Params()
         unit = ident(m.source, m.unit_column)
-        snap = ident(m.source, m.snapshot_column or RECORD_TYPES[m.source].date_column or "as_of")
+        # With a snapshot column each unit's latest row as of D counts; without one, the unit's single row
+        # (a register such as graduate follow-ups, where an unvisited graduate has no date at all).
+        snap = ident(m.source, m.snapshot_column) if m.snapshot_column else None
         cond = filter_sql(m.source, m.condition, p)
         where = filter_sql(m.source, m.filters, p)
         dim = f"{ident(m.source, group_by)}, " if group_by else ""
+        as_of_cond = f"{snap} <= {p.add(as_of)}" if snap else "TRUE"
+        order = f"{snap} DESC" if snap else f"{cond} DESC"
         sql = f"""
             WITH latest AS (
                 SELECT * FROM {relation(m.source)}
-                WHERE district = {p.add(cat.programme.district)} AND {snap} <= {p.add(as_of)} AND {where}
-                QUALIFY row_number() OVER (PARTITION BY {unit} ORDER BY {snap} DESC) = 1
+                WHERE district = {p.add(cat.programme.district)} AND {as_of_cond} AND {where}
+                QUALIFY row_number() OVER (PARTITION BY {unit} ORDER BY {order}) = 1
             )
             SELECT {dim}count(*) FILTER (WHERE {cond}), count(*) FROM latest
             {"GROUP BY " + dim.rstrip(", ") + " ORDER BY 1" if group_by else ""}

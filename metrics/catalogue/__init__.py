@@ -186,6 +186,8 @@ def _targets(cat: Catalogue) -> Iterator[str]:
             yield f"kpi {kpi.id}: mean measures are monitoring only"
         if t is None:
             continue
+        if isinstance(m, ReportedMeasure):
+            continue  # a reported number may be a count, a share or a coverage
         is_share = isinstance(m, RatioMeasure | CoverageMeasure) or (isinstance(m, SqlMeasure) and m.ratio)
         if is_share != (t.period in ("rate", "coverage")):
             yield f"kpi {kpi.id}: a {m.kind} measure does not fit a {t.period} target"

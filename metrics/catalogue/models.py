@@ -95,7 +95,7 @@ class CoverageMeasure(Strict):
     unit_column: str
     condition: list[Filter]
     filters: list[Filter] = []
-    snapshot_column: str | None = None  # the 'as of' date of each row; latest ≤ D per unit
+    snapshot_column: str | None = None  # the "as of" date of each row (latest ≤ D per unit); None: no date filter
 
 
 class ReportedMeasure(Strict):
