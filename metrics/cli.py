@@ -1,0 +1,239 @@
+"""The `kpi` command line: catalogue, compute, import, demo (and later snapshot, report, release).
+
+Machine-readable output (`--format json`) is a contract other tools read; `--format table` is for people,
+in Chinese. Errors go to stderr with a non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from metrics.store import Store, StoreError, default_db_path
+
+DB_OPTION = click.option(
+    "--db",
+    "db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="DuckDB file (default: $KPI_DB or data/kpi.duckdb).",
+)
+
+
+def _as_of(value: str | None) -> dt.date:
+    if value is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"日期格式应为 YYYY-MM-DD / expected YYYY-MM-DD: {value!r}") from None
+
+
+def _open(db: Path | None, *, read_only: bool = False) -> Store:
+    path = db or default_db_path()
+    try:
+        return Store.open(path, read_only=read_only)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, dt.date):
+        return o.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """就业项目 KPI 看板命令行 / Employment programme KPI dashboard CLI."""
+
+
+# --------------------------------------------------------------------------- catalogue
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table")
+def catalogue(fmt: str) -> None:
+    """List every programme's tasks, KPIs and subsidies (checked)."""
+    from metrics.catalogue import CatalogueError, load_catalogues
+
+    try:
+        cats = load_catalogues()
+    except CatalogueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if fmt == "json":
+        out = {"programmes": [catalogue_record(c) for c in cats.values()]}
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2, default=_json_default))
+        return
+    for cat in cats.values():
+        p = cat.programme
+        click.echo(f"{p.id}  {p.short_title_zh}（{p.district}）  {len(cat.tasks)} 项任务，{len(cat.kpis)} 个指标，"
+                   f"{len(cat.subsidies)} 项补贴标准")  # fmt: skip
+        for k in cat.kpis:
+            t = k.target
+            tgt = f"{t.comparator} {t.value:g}（{t.period}）" if t else "监测"
+            click.echo(f"  {k.id:<40} {k.name_zh}  {tgt}")
+
+
+def catalogue_record(cat: Any) -> dict[str, Any]:
+    """One programme in the `kpi catalogue --format json` contract."""
+    p = cat.programme
+    return {
+        "id": p.id,
+        "title": p.title,
+        "district": p.district,
+        "valid_from": p.valid_from,
+        "valid_to": p.valid_to,
+        "document_no": p.document_no,
+        "tasks": [t.model_dump(mode="json") for t in cat.tasks],
+        "kpis": [
+            {
+                "id": k.id,
+                "name_zh": k.name_zh,
+                "name_en": k.name_en,
+                "unit": k.unit,
+                "clause": k.clause,
+                "quote": k.quote,
+                "lead_unit": k.lead_unit,
+                "task": k.task,
+                "monitoring": k.monitoring,
+                "measure": k.measure.model_dump(mode="json"),
+                "dimensions": k.dimensions,
+                "target": None
+                if k.target is None
+                else {
+                    "value": k.target.value,
+                    "comparator": k.target.comparator,
+                    "period": k.target.period,
+                    "start": k.target.start,
+                    "deadline": k.target.deadline,
+                },
+            }
+            for k in cat.kpis
+        ],
+        "subsidies": [s.model_dump(mode="json") for s in cat.subsidies],
+    }
+
+
+# --------------------------------------------------------------------------- compute
+
+
+@main.command()
+@DB_OPTION
+@click.option("--as-of", "as_of", default=None, help="Date YYYY-MM-DD (default: today).")
+@click.option("--programme", default=None, help="One programme id (default: all).")
+@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table")
+def compute(db: Path | None, as_of: str | None, programme: str | None, fmt: str) -> None:
+    """Every KPI's actual, target, expected, pace and status as of a date."""
+    from metrics.engine import Engine
+
+    day = _as_of(as_of)
+    with _open(db, read_only=True) as store:
+        try:
+            results = Engine(store).compute(day, programme)
+        except KeyError as exc:
+            raise click.ClickException(str(exc.args[0])) from exc
+    if fmt == "json":
+        click.echo(json.dumps([r.contract() for r in results], ensure_ascii=False, indent=2))
+        return
+    _compute_table(results, day)
+
+
+def _compute_table(results: list[Any], day: dt.date) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from metrics.catalogue import load_catalogues
+    from metrics.format import format_date, format_value, status_label
+
+    names = {k.id: k.name_zh for c in load_catalogues().values() for k in c.kpis}
+    table = Table(title=f"截至{format_date(day)}各项指标完成情况", show_lines=False)
+    for col in ("方案", "指标", "实际", "目标", "应完成", "进度比", "状态", "统计期"):
+        table.add_column(col, overflow="fold")
+    for r in results:
+        table.add_row(
+            r.programme,
+            names.get(r.kpi_id, r.kpi_id),
+            format_value(r.actual, r.unit),
+            f"{r.comparator} {format_value(r.target, r.unit)}" if r.target is not None else "—",
+            format_value(r.expected, r.unit) if r.period not in ("rate", "coverage") else "—",
+            f"{r.pace:.2f}" if r.pace is not None else "—",
+            status_label(r.status),
+            f"{r.window_start}～{r.window_end}",
+        )
+    Console(width=200).print(table)
+
+
+# --------------------------------------------------------------------------- import
+
+
+@main.command(name="import")
+@DB_OPTION
+@click.option("--type", "record_type", default=None, help="Record type (default: from the file name).")
+@click.option("--user", default="cli", show_default=True, help="Who imports (recorded in the change log).")
+@click.option("--unit", default=None, help="Uploading unit, e.g. 区人力社保局.")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_(db: Path | None, record_type: str | None, user: str, unit: str | None, files: tuple[Path, ...]) -> None:
+    """Validate each file whole and write it in one transaction; any bad row rejects the file."""
+    from rich.progress import Progress
+
+    from metrics.ingest import import_parsed, parse_file
+
+    failed = 0
+    with _open(db) as store, Progress(transient=True, disable=not sys.stderr.isatty()) as bar:
+        for path in files:
+            task = bar.add_task(f"校验 {path.name}", total=None)
+
+            def progress(done: int, total: int, task: Any = task) -> None:
+                bar.update(task, completed=done, total=total)
+
+            parsed = parse_file(path, record_type, progress=progress)
+            bar.remove_task(task)
+            report = import_parsed(store, parsed, user=user, unit=unit)
+            for w in report.warnings:
+                click.echo(f"警告 / warning: {path.name}: {w}", err=True)
+            if report.ok:
+                click.echo(f"{report.summary_zh()}\n  {report.summary_en()}")
+                continue
+            failed += 1
+            click.echo(f"{report.summary_zh()}\n  {report.summary_en()}", err=True)
+            for e in report.errors:
+                where = f"第{e.row}行" if e.row is not None else "整个文件"
+                col = f"「{e.column}」" if e.column else ""
+                val = f" 值“{e.value}”" if e.value not in (None, "") else ""
+                click.echo(f"  {e.file} {where}{col}{val}：{e.message_zh}  / {e.message_en}", err=True)
+    if failed:
+        sys.exit(1)
+
+
+# --------------------------------------------------------------------------- demo
+
+
+@main.command()
+@DB_OPTION
+@click.option("--seed", default=42, show_default=True, type=int)
+@click.option("--scale", default=1.0, show_default=True, type=float, help="1 ≈ 100k placements; 100 ≈ 10M.")
+@click.option("--as-of", "as_of", default=None, help="Last day of generated data (default: today).")
+@click.option("--replace", is_flag=True, help="Overwrite an existing database file.")
+def demo(db: Path | None, seed: int, scale: float, as_of: str | None, replace: bool) -> None:
+    """Build a seeded demo database with all four programmes' data."""
+    import time
+
+    from metrics.demo import build_demo
+
+    path = db or default_db_path()
+    t0 = time.perf_counter()
+    counts = build_demo(path, seed=seed, scale=scale, as_of=_as_of(as_of), replace=replace)
+    total = sum(counts.values())
+    click.echo(f"演示数据库已生成 / demo database built: {path} — {total:,} rows in {time.perf_counter() - t0:.1f}s")
+    for name, n in counts.items():
+        click.echo(f"  {name:<20} {n:>12,}")
+
+
+if __name__ == "__main__":
+    main()
