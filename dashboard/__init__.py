@@ -1,0 +1,1 @@
+"""Streamlit front end: thin pages over the `metrics` engine. No SQL and no business rules here."""

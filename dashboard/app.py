@@ -1,0 +1,39 @@
+"""Entry point: `streamlit run dashboard/app.py`. Sets up the page, the shared sidebar and navigation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+# `streamlit run dashboard/app.py` puts dashboard/ on the path, not the repository root.
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from dashboard import state  # noqa: E402
+from dashboard.i18n import LANGS, t  # noqa: E402
+
+st.set_page_config(page_title="就业工作指标看板", page_icon="📊", layout="wide")
+
+with st.sidebar:
+    st.radio(
+        "语言 / Language", list(LANGS), format_func=LANGS.__getitem__, key="lang", horizontal=True
+    )
+    if "as_of" not in st.session_state:
+        st.session_state["as_of"] = dt.date.today()
+    st.date_input(t("as_of"), key="as_of", format="YYYY-MM-DD")
+
+HERE = Path(__file__).parent
+pages = [
+    st.Page(HERE / "views" / "overview.py", title=t("nav_overview"), icon="📊", url_path="overview", default=True),
+]
+page = st.navigation(pages)
+
+if state.store() is None:
+    st.error(t("no_db"))
+    st.stop()
+
+page.run()

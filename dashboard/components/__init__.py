@@ -1,0 +1,1 @@
+"""Turn engine results into display frames and Plotly figures; no queries here."""

@@ -1,0 +1,65 @@
+"""Display frames for engine results: filtering, urgency order, formatted values, column config."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.i18n import STRINGS
+from metrics.format import format_value, status_label
+from metrics.status import URGENCY
+
+
+def filter_results(
+    df: pd.DataFrame, *, programmes: list[str], lead_units: list[str], statuses: list[str]
+) -> pd.DataFrame:
+    out = df
+    if programmes:
+        out = out[out["programme"].isin(programmes)]
+    if lead_units:
+        out = out[out["lead_unit"].isin(lead_units)]
+    if statuses:
+        out = out[out["status"].isin(statuses)]
+    order = out["status"].map(URGENCY)
+    return out.assign(_urgency=order).sort_values(["_urgency", "programme"], kind="stable").drop(columns="_urgency")
+
+
+def progress_share(row: pd.Series) -> float | None:
+    """Actual as a share of the target (for display only), capped at 100%."""
+    actual, target = row["actual"], row["target"]
+    if pd.isna(actual) or pd.isna(target) or not target:
+        return None
+    if row["comparator"] == "<=":
+        return 1.0 if actual <= target else float(target / actual)
+    return float(min(1.0, actual / target))
+
+
+def overview_table(df: pd.DataFrame, lang: str) -> pd.DataFrame:
+    s = {k: v[lang] for k, v in STRINGS.items()}
+    out = pd.DataFrame(
+        {
+            s["programme"]: df[f"programme_title_{lang}"],
+            s["kpi"]: df[f"name_{lang}"],
+            s["actual"]: [format_value(a, u, lang) for a, u in zip(df["actual"], df["unit"], strict=True)],
+            s["target"]: [
+                "—" if pd.isna(v) else f"{c} {format_value(v, u, lang)}"
+                for v, c, u in zip(df["target"], df["comparator"], df["unit"], strict=True)
+            ],
+            s["progress"]: df.apply(progress_share, axis=1) if len(df) else [],
+            s["pace"]: df["pace"],
+            s["status"]: [status_label(x, lang) for x in df["status"]],
+            s["lead_unit"]: df["lead_unit"],
+            s["window"]: [f"{a}～{b}" for a, b in zip(df["window_start"], df["window_end"], strict=True)],
+        }
+    )
+    return out
+
+
+def overview_column_config(lang: str) -> dict[str, Any]:
+    s = {k: v[lang] for k, v in STRINGS.items()}
+    return {
+        s["progress"]: st.column_config.ProgressColumn(s["progress"], min_value=0.0, max_value=1.0, format="percent"),
+        s["pace"]: st.column_config.NumberColumn(s["pace"], format="%.2f"),
+    }

@@ -1,0 +1,38 @@
+"""Boundaries: the core runs without the UI; SQL lives under metrics/ only; pages hold no SQL."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_core_imports_no_ui_module_in_a_fresh_process() -> None:
+    code = (
+        "import sys, metrics.cli, metrics.engine, metrics.ingest, metrics.demo, metrics.store, metrics.format;"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('streamlit', 'plotly', 'dashboard')];"
+        "print(','.join(bad)); sys.exit(1 if bad else 0)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_no_metrics_module_mentions_the_ui() -> None:
+    for path in (ROOT / "metrics").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"^\s*(import|from)\s+(streamlit|plotly|dashboard)\b", text, re.M), path
+
+
+def test_pages_hold_no_sql() -> None:
+    for path in (ROOT / "dashboard").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"\b(SELECT|INSERT|UPDATE|DELETE)\s+\S+.*\b(FROM|INTO|SET)\b", text), path
+        assert "unsafe_allow_html" not in text, path
+
+
+def test_streamlit_keeps_xsrf_protection() -> None:
+    config = (ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8")
+    assert "enableXsrfProtection = true" in config
