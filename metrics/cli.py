@@ -182,7 +182,8 @@ def import_(db: Path | None, record_type: str | None, user: str, unit: str | Non
     """Validate each file whole and write it in one transaction; any bad row rejects the file."""
     from rich.progress import Progress
 
-    from metrics.ingest import import_parsed, parse_file
+    from metrics.ingest import parse_file
+    from metrics.ingest.load import import_parsed
 
     failed = 0
     with _open(db) as store, Progress(transient=True, disable=not sys.stderr.isatty()) as bar:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from metrics.ingest.read import ParsedFile, RowError, parse_file
+from metrics.ingest.read import ParsedFile, parse_file
+from metrics.ingest.validate import RowError
 from metrics.records import RECORD_TYPES, RecordType
 from metrics.store import Store
 

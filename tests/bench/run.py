@@ -1,0 +1,146 @@
+"""`make bench`: engine speed against plain pandas on the scale-100 demo data, plus load and import times.
+
+Prints each figure and the ratio. Targets (issue 2): all KPIs over 10M placements + 2M trainings in
+≤ 1 s on 2 cores and ≥ 10× faster than pandas; bulk load ≤ 10 s; a 100,000-row XLSX import ≤ 15 s.
+Usage: python -m tests.bench.run [--scale 100] [--runs 5] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+AS_OF = dt.date(2026, 11, 21)
+BENCH_DIR = Path("data/bench")
+
+
+def timed(fn: Callable[[], Any], runs: int) -> tuple[float, Any]:
+    """Median wall time of `runs` calls after one warm-up call."""
+    result = fn()
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), result
+
+
+def build(db: Path, scale: float) -> dict[str, float]:
+    from metrics.demo import generate
+    from metrics.store import Store
+
+    t0 = time.perf_counter()
+    tables = generate(seed=42, scale=scale, as_of=AS_OF)
+    gen = time.perf_counter() - t0
+    db.parent.mkdir(parents=True, exist_ok=True)
+    if db.exists():
+        db.unlink()
+    t0 = time.perf_counter()
+    with Store.open(db) as store:
+        for name, table in tables.items():
+            store.bulk_insert(name, table)
+    load = time.perf_counter() - t0
+    return {"generate_s": gen, "load_s": load, "placements": tables["placements"].num_rows,
+            "trainings": tables["trainings"].num_rows}  # fmt: skip
+
+
+def xlsx_import(rows: int) -> float:
+    """Write a placements XLSX of `rows` rows with Chinese headers and a title row; time `import_file`."""
+    import xlsxwriter
+
+    from metrics.demo import generate
+    from metrics.ingest.load import import_file
+    from metrics.records import RECORD_TYPES
+    from metrics.store import Store
+
+    table = generate(seed=7, scale=rows / 100_000 * 1.05, as_of=AS_OF)["placements"].slice(0, rows)
+    rt = RECORD_TYPES["placements"]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "placements_bench.xlsx"
+        wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+        ws = wb.add_worksheet("placements")
+        ws.write_row(0, 0, ["2026年就业安置台账"])
+        ws.write_row(1, 0, ["序号", *(c.header_zh for c in rt.columns)])
+        date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
+        cols = [table.column(c.name).to_pylist() for c in rt.columns]
+        for i in range(table.num_rows):
+            ws.write_number(i + 2, 0, i + 1)
+            for j, c in enumerate(rt.columns):
+                v = cols[j][i]
+                if v is None:
+                    continue
+                if isinstance(v, dt.date):
+                    ws.write_datetime(i + 2, j + 1, dt.datetime(v.year, v.month, v.day), date_fmt)
+                elif isinstance(v, bool):
+                    ws.write_string(i + 2, j + 1, "是" if v else "否")
+                elif isinstance(v, int | float):
+                    ws.write_number(i + 2, j + 1, float(v))
+                else:
+                    ws.write_string(i + 2, j + 1, str(v))
+        wb.close()
+        with Store.open(Path(tmp) / "import.duckdb") as store:
+            t0 = time.perf_counter()
+            report = import_file(store, path, user="bench")
+            elapsed = time.perf_counter() - t0
+        if not report.ok:
+            raise SystemExit(f"bench XLSX rejected: {report.errors[:3]}")
+        assert report.new == rows, report
+    return elapsed
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--scale", type=float, default=100.0)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--xlsx-rows", type=int, default=100_000)
+    ap.add_argument("--rebuild", action="store_true", help="Rebuild the benchmark database even if present.")
+    args = ap.parse_args()
+
+    from metrics.catalogue import load_catalogues
+    from metrics.engine import Engine
+    from metrics.store import Store
+    from tests.bench.pandas_reference import compute_all, load_frames
+
+    db = BENCH_DIR / f"kpi-scale{args.scale:g}.duckdb"
+    figures: list[tuple[str, str]] = []
+    if args.rebuild or not db.exists():
+        b = build(db, args.scale)
+        figures.append(("demo generation (numpy)", f"{b['generate_s']:.2f} s"))
+        figures.append(("bulk load via Arrow (target ≤ 10 s)", f"{b['load_s']:.2f} s"))
+    cats = load_catalogues()
+    n_kpis = sum(len(c.kpis) for c in cats.values())
+    with Store.open(db, read_only=True) as store:
+        placements, trainings = store.count("placements"), store.count("trainings")
+        engine = Engine(store, cats)
+        engine_s, results = timed(lambda: engine.compute(AS_OF), args.runs)
+        frames = load_frames(store.cursor())
+    pandas_s, reference = timed(lambda: compute_all(frames, cats, AS_OF), max(1, min(args.runs, 3)))
+
+    mismatches = []
+    for r in results:
+        ref = reference[r.kpi_id]["actual"]
+        if (r.actual is None) != (ref is None) or (ref is not None and abs(r.actual - ref) > 1e-6 * max(1, abs(ref))):
+            mismatches.append(f"{r.kpi_id}: engine {r.actual} pandas {ref}")
+
+    figures[:0] = [("data", f"{placements:,} placements, {trainings:,} trainings; {n_kpis} KPIs, as of {AS_OF}")]
+    figures.append((f"engine: all KPIs, median of {args.runs} warm runs (target ≤ 1 s)", f"{engine_s * 1000:.0f} ms"))
+    figures.append(("pandas: same definitions, data already in memory", f"{pandas_s * 1000:.0f} ms"))
+    figures.append(("ratio pandas / engine (target ≥ 10×)", f"{pandas_s / engine_s:.1f}×"))
+    figures.append(("engine and pandas agree on every KPI", "yes" if not mismatches else f"NO: {mismatches[:5]}"))
+    if args.xlsx_rows:
+        figures.append((f"import of a {args.xlsx_rows:,}-row XLSX, validated (target ≤ 15 s)",
+                        f"{xlsx_import(args.xlsx_rows):.2f} s"))  # fmt: skip
+    width = max(len(k) for k, _ in figures)
+    print("\nBenchmark results")
+    for k, v in figures:
+        print(f"  {k:<{width}}  {v}")
+
+
+if __name__ == "__main__":
+    main()
