@@ -18,11 +18,16 @@ from metrics.store import Store, default_db_path
 
 
 @st.cache_resource(show_spinner=False)
+def _open_store(path: str) -> Store:
+    return Store.open(path)
+
+
 def store() -> Store | None:
+    """The process's store for `KPI_DB` (one writer per process); None until a database exists."""
     path = default_db_path()
     if not path.exists():
         return None
-    return Store.open(path)
+    return _open_store(str(path.resolve()))
 
 
 def catalogues() -> dict[str, Catalogue]:
@@ -30,9 +35,8 @@ def catalogues() -> dict[str, Catalogue]:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _results(data_version: int, as_of: dt.date) -> pd.DataFrame:
-    s = store()
-    assert s is not None
+def _results(db: str, data_version: int, as_of: dt.date) -> pd.DataFrame:
+    s = _open_store(db)
     rows = [r.as_dict() for r in Engine(s, catalogues()).compute(as_of)]
     return pd.DataFrame(rows)
 
@@ -41,7 +45,7 @@ def results(as_of: dt.date) -> pd.DataFrame:
     """Every KPI's result as of a date, joined with its catalogue fields (names, lead unit, clause)."""
     s = store()
     assert s is not None
-    df = _results(s.data_version(), as_of)
+    df = _results(str(s.path), s.data_version(), as_of)
     meta = kpi_meta()
     return df.merge(meta, on="kpi_id", how="left")
 

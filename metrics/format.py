@@ -7,6 +7,7 @@ raw values; only what a person reads goes through here.
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 __all__ = ["STATUS_LABELS", "format_date", "format_number", "format_value", "status_label"]
 
@@ -31,11 +32,15 @@ def _trim(x: float, digits: int) -> str:
     return s.rstrip("0").rstrip(".") if "." in s else s
 
 
+def _missing(value: float | None) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def format_number(value: float | None, lang: str = "zh", digits: int = 2) -> str:
     """285 → '285'; 40000 → '4万'; 250000000 → '2.5亿' (English: 40,000; 250 million)."""
-    if value is None:
+    if _missing(value):
         return "—"
-    v = float(value)
+    v = float(value)  # type: ignore[arg-type]
     a = abs(v)
     if lang == "zh":
         if a >= 1e8:
@@ -52,7 +57,7 @@ def format_number(value: float | None, lang: str = "zh", digits: int = 2) -> str
 
 def format_value(value: float | None, unit: str, lang: str = "zh", digits: int = 1) -> str:
     """A KPI value with its unit: shares as percentages, counts with 万/亿 and the unit ('285场')."""
-    if value is None:
+    if _missing(value):
         return "—"
     if unit in SHARE_UNITS:
         return f"{value * 100:.{digits}f}%"
