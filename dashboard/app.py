@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
@@ -23,7 +24,9 @@ with st.sidebar:
         "语言 / Language", list(LANGS), format_func=LANGS.__getitem__, key="lang", horizontal=True
     )
     if "as_of" not in st.session_state:
-        st.session_state["as_of"] = dt.date.today()
+        # KPI_AS_OF pins the default date (demo databases and browser tests); otherwise today.
+        pinned = os.environ.get("KPI_AS_OF")
+        st.session_state["as_of"] = dt.date.fromisoformat(pinned) if pinned else dt.date.today()
     st.date_input(t("as_of"), key="as_of", format="YYYY-MM-DD")
 
 HERE = Path(__file__).parent

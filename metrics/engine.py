@@ -38,7 +38,7 @@ from metrics.compile import (
     relation,
     window_sql,
 )
-from metrics.status import Assessment, Window, assess, window_for
+from metrics.status import Assessment, Window, assess, expected_by, window_for
 from metrics.store import Store
 
 __all__ = ["Engine", "KpiResult"]
@@ -341,6 +341,33 @@ class Engine:
                 out[k.id] = _Raw(sum(v for _, v in in_window), has_data=True, inputs={"reports": len(in_window)})
         return out
 
+    # ------------------------------------------------------------------ trends
+
+    def series(self, kpi_id: str, as_of: dt.date, grain: str = "week") -> pd.DataFrame:
+        """The KPI as it stood at each week or month end of its current window, with the expected line.
+
+        Columns: date, actual, expected, numerator, denominator. Each point is the value a leader would
+        have seen computing the KPI on that date over the same window (same start).
+        """
+        cat, kpi = self.kpi(kpi_id)
+        w = self.window(cat, kpi, as_of)
+        rows = []
+        for end in bucket_ends(w.start, w.end, grain):
+            raw = self._raw_at(cat, kpi, as_of, end)
+            expected = None
+            if kpi.target is not None:
+                expected = expected_by(kpi.target, Window(w.start, end, w.period_start, w.period_end), end)
+            rows.append({"date": end, "actual": raw.value if raw.has_data else None, "expected": expected,
+                         "numerator": raw.numerator, "denominator": raw.denominator})  # fmt: skip
+        return pd.DataFrame(rows)
+
+    def _raw_at(self, cat: Catalogue, kpi: Kpi, as_of: dt.date, end: dt.date) -> _Raw:
+        """The raw value over the window of `as_of`, cut at `end` (for trend points)."""
+        w = self.window(cat, kpi, as_of)
+        pinned = Catalogue.model_construct(programme=cat.programme, tasks=cat.tasks, kpis=[kpi], subsidies=[])
+        engine = _PinnedWindow(self.store, {cat.programme.id: pinned}, w.start)
+        return engine._raw(pinned, [kpi], end)[kpi.id]
+
     # ------------------------------------------------------------------ breakdowns
 
     def breakdown(self, kpi_id: str, dimension: str, as_of: dt.date) -> pd.DataFrame:
@@ -393,3 +420,38 @@ class Engine:
             df["value"] = df["numerator"]
         return df.reset_index(drop=True)
 
+
+
+class _PinnedWindow(Engine):
+    """An engine whose windows start on a fixed date (trend points within one period)."""
+
+    def __init__(self, store: Store, catalogues: dict[str, Catalogue], start: dt.date):
+        super().__init__(store, catalogues)
+        self._start = start
+
+    def window(self, cat: Catalogue, kpi: Kpi, as_of: dt.date) -> Window:
+        w = super().window(cat, kpi, as_of)
+        return Window(self._start, as_of, w.period_start, w.period_end)
+
+
+def bucket_ends(start: dt.date, end: dt.date, grain: str) -> list[dt.date]:
+    """Week (Sunday) or month ends from start to end; the last bucket ends at `end` itself."""
+    out: list[dt.date] = []
+    if grain == "week":
+        d = start + dt.timedelta(days=(6 - start.weekday()))
+        while d < end:
+            out.append(d)
+            d += dt.timedelta(days=7)
+    elif grain == "month":
+        d = start
+        while True:
+            nxt = (d.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+            last = nxt - dt.timedelta(days=1)
+            if last >= end:
+                break
+            out.append(last)
+            d = nxt
+    else:
+        raise ValueError(f"grain must be week or month, not {grain!r}")
+    out.append(end)
+    return out

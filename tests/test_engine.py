@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 
 from metrics.engine import Engine
@@ -277,3 +278,26 @@ def test_breakdown_coverage(engine: Engine) -> None:
 def test_breakdown_rejects_unknown_dimension(engine: Engine) -> None:
     with pytest.raises(ValueError, match="no dimension"):
         engine.breakdown("events", "organiser", AS_OF)
+
+
+def test_series_by_month_is_the_value_as_of_each_month_end(engine: Engine) -> None:
+    s = engine.series("events", AS_OF, "month")
+    assert list(s["date"])[:3] == [D(2026, 1, 31), D(2026, 2, 28), D(2026, 3, 31)] and s["date"].iloc[-1] == AS_OF
+    got = dict(zip(s["date"], s["actual"], strict=True))
+    assert got[D(2026, 1, 31)] == 1 and got[D(2026, 3, 31)] == 2 and got[D(2026, 10, 31)] == 2 and got[AS_OF] == 4
+    assert s["expected"].iloc[0] == pytest.approx(10 * 31 / 365)
+
+
+def test_series_of_a_rate_recomputes_the_named_query(engine: Engine) -> None:
+    s = engine.series("contract-rate", AS_OF, "month").set_index("date")
+    assert s.loc[D(2026, 3, 31), "actual"] == pytest.approx(95 / 100)
+    assert s.loc[D(2026, 9, 30), "actual"] == pytest.approx(118 / 120)
+    assert s.loc[AS_OF, "actual"] == pytest.approx(0.97)
+    assert pd.isna(s.loc[D(2026, 1, 31), "actual"])  # no return yet: no data, not zero
+
+
+def test_week_buckets_end_on_sundays() -> None:
+    from metrics.engine import bucket_ends
+
+    ends = bucket_ends(D(2026, 11, 1), D(2026, 11, 21), "week")
+    assert ends == [D(2026, 11, 1), D(2026, 11, 8), D(2026, 11, 15), D(2026, 11, 21)]
