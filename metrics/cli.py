@@ -212,6 +212,26 @@ def import_(db: Path | None, record_type: str | None, user: str, unit: str | Non
         sys.exit(1)
 
 
+# --------------------------------------------------------------------------- snapshot
+
+
+@main.command()
+@DB_OPTION
+@click.option("--as-of", "as_of", default=None, help="Snapshot date YYYY-MM-DD (default: today).")
+@click.option("--replace", is_flag=True, help="Replace a snapshot already stored for that date.")
+def snapshot(db: Path | None, as_of: str | None, replace: bool) -> None:
+    """Store every KPI's value as of a date (the weekly snapshot leadership compares with)."""
+    from metrics.snapshots import SnapshotExists, take_snapshot
+
+    day = _as_of(as_of)
+    with _open(db) as store:
+        try:
+            n = take_snapshot(store, day, replace=replace)
+        except SnapshotExists as exc:
+            raise click.ClickException(f"{exc}（如需覆盖请加 --replace / use --replace to overwrite）") from exc
+    click.echo(f"已保存 {day} 的快照：{n} 个指标 / snapshot of {n} KPIs stored for {day}")
+
+
 # --------------------------------------------------------------------------- demo
 
 
