@@ -20,9 +20,7 @@ from dashboard.i18n import LANGS, t  # noqa: E402
 st.set_page_config(page_title="就业工作指标看板", page_icon="📊", layout="wide")
 
 with st.sidebar:
-    st.radio(
-        "语言 / Language", list(LANGS), format_func=LANGS.__getitem__, key="lang", horizontal=True
-    )
+    st.radio("语言 / Language", list(LANGS), format_func=LANGS.__getitem__, key="lang", horizontal=True)
     if "as_of" not in st.session_state:
         # KPI_AS_OF pins the default date (demo databases and browser tests); otherwise today.
         pinned = os.environ.get("KPI_AS_OF")

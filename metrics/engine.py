@@ -236,9 +236,7 @@ class Engine:
         for k in kpis:
             w = self.window(cat, k, as_of)
             m = k.measure
-            parts = (
-                [("num", m.numerator), ("den", m.denominator)] if isinstance(m, RatioMeasure) else [("value", m)]
-            )
+            parts = [("num", m.numerator), ("den", m.denominator)] if isinstance(m, RatioMeasure) else [("value", m)]
             for role, sm in parts:
                 if sm.source != source:  # type: ignore[union-attr]
                     continue
@@ -291,7 +289,9 @@ class Engine:
         return _Raw(met / units if units else None, met, units, has_data=units > 0,
                     inputs={"units_meeting": met, "units": units, "as_of": as_of.isoformat()})  # fmt: skip
 
-    def _coverage_sql(self, cat: Catalogue, kpi: Kpi, as_of: dt.date, group_by: str | None) -> tuple[str, dict[str, Any]]:
+    def _coverage_sql(
+        self, cat: Catalogue, kpi: Kpi, as_of: dt.date, group_by: str | None
+    ) -> tuple[str, dict[str, Any]]:
         m = kpi.measure
         assert isinstance(m, CoverageMeasure)
         p = Params()
@@ -317,12 +317,16 @@ class Engine:
 
     def _reported(self, cat: Catalogue, kpis: list[Kpi], as_of: dt.date) -> dict[str, _Raw]:
         ids = [k.id for k in kpis]
-        rows = self.store.cursor().execute(
-            "SELECT kpi_id, period_end, value FROM progress_reports "
-            "WHERE district = $district AND list_contains($ids, kpi_id) AND period_end <= $as_of "
-            "ORDER BY kpi_id, period_end",
-            {"district": cat.programme.district, "ids": ids, "as_of": as_of},
-        ).fetchall()
+        rows = (
+            self.store.cursor()
+            .execute(
+                "SELECT kpi_id, period_end, value FROM progress_reports "
+                "WHERE district = $district AND list_contains($ids, kpi_id) AND period_end <= $as_of "
+                "ORDER BY kpi_id, period_end",
+                {"district": cat.programme.district, "ids": ids, "as_of": as_of},
+            )
+            .fetchall()
+        )
         by_kpi: dict[str, list[tuple[dt.date, float]]] = defaultdict(list)
         for kid, period_end, value in rows:
             by_kpi[kid].append((period_end, float(value)))
@@ -419,7 +423,6 @@ class Engine:
         else:
             df["value"] = df["numerator"]
         return df.reset_index(drop=True)
-
 
 
 class _PinnedWindow(Engine):

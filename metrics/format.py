@@ -57,7 +57,7 @@ def format_number(value: float | None, lang: str = "zh", digits: int = 2) -> str
 
 def format_value(value: float | None, unit: str, lang: str = "zh", digits: int = 1) -> str:
     """A KPI value with its unit: shares as percentages, counts with 万/亿 and the unit ('285场')."""
-    if _missing(value):
+    if value is None or _missing(value):
         return "—"
     if unit in SHARE_UNITS:
         return f"{value * 100:.{digits}f}%"

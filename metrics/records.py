@@ -290,8 +290,12 @@ RECORD_TYPES: dict[str, RecordType] = {
                 _c("incubator", "孵化机构", "text", required=False),
             ),
             rules=(
-                CrossRule("not_above", "local_jobs_created", "jobs_created", "带动本市户籍就业人数不得大于带动就业人数"),
-                CrossRule("required_if_set", "loan_date", "guaranteed_loan_amount", "已填贷款金额时必须填写贷款发放日期"),
+                CrossRule(
+                    "not_above", "local_jobs_created", "jobs_created", "带动本市户籍就业人数不得大于带动就业人数"
+                ),
+                CrossRule(
+                    "required_if_set", "loan_date", "guaranteed_loan_amount", "已填贷款金额时必须填写贷款发放日期"
+                ),
             ),
             date_column="registered_date",
         ),
@@ -346,10 +350,7 @@ RECORD_TYPES: dict[str, RecordType] = {
                 _c("response_id", "问卷编号", "text"),
                 _c("district", "所属区", "district"),
                 _c("response_date", "填答日期", "date"),
-                *(
-                    _c(name, zh, "int", required=False, min_value=1, max_value=5)
-                    for name, zh in SURVEY_DIMENSIONS
-                ),
+                *(_c(name, zh, "int", required=False, min_value=1, max_value=5) for name, zh in SURVEY_DIMENSIONS),
             ),
             date_column="response_date",
             expected_frequency_days=183,

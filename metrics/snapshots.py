@@ -35,8 +35,21 @@ def week_end(d: dt.date) -> dt.date:
 
 def _rows(results: list[KpiResult], day: dt.date, version: int) -> list[tuple[object, ...]]:
     return [
-        (day, r.programme, r.kpi_id, r.actual, r.target, r.expected, r.pace, r.status, r.numerator,
-         r.denominator, r.window_start, r.window_end, version)  # fmt: skip
+        (
+            day,
+            r.programme,
+            r.kpi_id,
+            r.actual,
+            r.target,
+            r.expected,
+            r.pace,
+            r.status,
+            r.numerator,
+            r.denominator,
+            r.window_start,
+            r.window_end,
+            version,
+        )
         for r in results
     ]
 

@@ -102,15 +102,24 @@ def _fmt(x: float) -> str:
     return f"{x:,.4g}" if abs(x) < 1000 else f"{x:,.0f}"
 
 
-def assess(target: Target | None, actual: float | None, window: Window, as_of: dt.date, *, has_data: bool) -> Assessment:
+def assess(
+    target: Target | None, actual: float | None, window: Window, as_of: dt.date, *, has_data: bool
+) -> Assessment:
     """Status of one KPI value; see DESIGN §3. `has_data` is False when the window holds no records."""
     if target is None:
-        return Assessment("monitoring", None, None, None, None, "监测指标，不设目标、不评状态", "monitoring KPI: no target, no status")
+        return Assessment(
+            "monitoring", None, None, None, None, "监测指标，不设目标、不评状态", "monitoring KPI: no target, no status"
+        )
     expected = expected_by(target, window, as_of)
     if not has_data or actual is None:
         return Assessment(
-            "no_data", expected, None, None, None,
-            "统计期内没有数据，不视为零进度", "no records in the window; not shown as zero progress",
+            "no_data",
+            expected,
+            None,
+            None,
+            None,
+            "统计期内没有数据，不视为零进度",
+            "no records in the window; not shown as zero progress",
         )
     if target.period in ("rate", "coverage"):
         return _assess_share(target, actual, expected)

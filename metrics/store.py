@@ -98,9 +98,11 @@ class Store:
     # ------------------------------------------------------------------ schema
 
     def schema_version(self) -> int:
-        exists = self._con.cursor().execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
-        ).fetchone()
+        exists = (
+            self._con.cursor()
+            .execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'")
+            .fetchone()
+        )
         if not exists or exists[0] == 0:
             return 0
         row = self._con.cursor().execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()

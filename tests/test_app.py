@@ -21,14 +21,35 @@ APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 def small_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     db = tmp_path / "app.duckdb"
     with Store.open(db) as store:
-        insert(store, "events", [
-            {"event_id": f"E{i}", "district": "通州区", "event_type": "招聘会", "event_date": dt.date(2026, 1 + i % 10, 5),
-             "title": "招聘会", "organiser": "区人力社保局"} for i in range(37)
-        ])
-        insert(store, "contract_returns", [
-            {"enterprise_id": "91110112MA00000001", "district": "通州区", "street": "新华街道",
-             "report_month": dt.date(2026, 10, 1), "employees": 200, "contracts_signed": 195},
-        ])
+        insert(
+            store,
+            "events",
+            [
+                {
+                    "event_id": f"E{i}",
+                    "district": "通州区",
+                    "event_type": "招聘会",
+                    "event_date": dt.date(2026, 1 + i % 10, 5),
+                    "title": "招聘会",
+                    "organiser": "区人力社保局",
+                }
+                for i in range(37)
+            ],
+        )
+        insert(
+            store,
+            "contract_returns",
+            [
+                {
+                    "enterprise_id": "91110112MA00000001",
+                    "district": "通州区",
+                    "street": "新华街道",
+                    "report_month": dt.date(2026, 10, 1),
+                    "employees": 200,
+                    "contracts_signed": 195,
+                },
+            ],
+        )
     monkeypatch.setenv("KPI_DB", str(db))
     return db
 

@@ -18,7 +18,14 @@ KPI = {"id": "events", "measure": {"kind": "count", "source": "events"}, "target
 
 
 def ev(i: int, day: dt.date) -> dict:
-    return {"event_id": f"E{i}", "district": "通州区", "event_type": "招聘会", "event_date": day, "title": "t", "organiser": "o"}
+    return {
+        "event_id": f"E{i}",
+        "district": "通州区",
+        "event_type": "招聘会",
+        "event_date": day,
+        "title": "t",
+        "organiser": "o",
+    }
 
 
 def test_snapshot_survives_a_later_correction(tiny_duck: Store) -> None:

@@ -101,7 +101,9 @@ def test_rate_higher_is_better(actual: float, status: str) -> None:
     assert a.expected == 0.98 and a.pace is None
 
 
-@pytest.mark.parametrize(("actual", "status"), [(0.04, "achieved"), (0.05, "achieved"), (0.06, "at_risk"), (0.071, "off_track")])
+@pytest.mark.parametrize(
+    ("actual", "status"), [(0.04, "achieved"), (0.05, "achieved"), (0.06, "at_risk"), (0.071, "off_track")]
+)
 def test_rate_lower_is_better_mirrors(actual: float, status: str) -> None:
     t = Target(value=0.05, comparator="<=", period="rate")
     assert assess(t, actual, year_window(AS_OF), AS_OF, has_data=True).status == status

@@ -47,7 +47,7 @@ def overview_table(df: pd.DataFrame, lang: str) -> pd.DataFrame:
                 "—" if pd.isna(v) else f"{c} {format_value(v, u, lang)}"
                 for v, c, u in zip(df["target"], df["comparator"], df["unit"], strict=True)
             ],
-            s["progress"]: df.apply(progress_share, axis=1) if len(df) else [],
+            s["progress"]: [progress_share(row) for _, row in df.iterrows()],
             s["pace"]: df["pace"],
             s["status"]: [status_label(x, lang) for x in df["status"]],
             s["lead_unit"]: df["lead_unit"],

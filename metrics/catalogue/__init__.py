@@ -1,15 +1,14 @@
 """Load the programme catalogues (this folder's YAML files) and run the named cross-checks.
 
-    >>> from metrics.catalogue import load_catalogues
-    >>> cats = load_catalogues()          # every programme, checked
-    >>> cats["tongzhou-2025"].kpis[0].target
+>>> from metrics.catalogue import load_catalogues
+>>> cats = load_catalogues()          # every programme, checked
+>>> cats["tongzhou-2025"].kpis[0].target
 """
 
 from __future__ import annotations
 
 import functools
 import re
-import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import yaml
 from pydantic import ValidationError
 
 from metrics.catalogue.models import (
+    BaseMeasure,
     Catalogue,
     CoverageMeasure,
     Filter,
@@ -129,7 +129,7 @@ def _filters_ok(where: str, source: str, filters: Iterable[Filter]) -> Iterator[
                         yield f"{where}: {v!r} is not a value of {source}.{f.column}"
 
 
-def _simple_ok(where: str, m: object) -> Iterator[str]:
+def _simple_ok(where: str, m: BaseMeasure) -> Iterator[str]:
     source = m.source
     if source not in RECORD_TYPES:
         yield f"{where}: unknown record type {source!r}"
@@ -248,7 +248,8 @@ def load_catalogues(folder: Path | None = None) -> dict[str, Catalogue]:
     seen: dict[str, str] = {}
     clashes = []
     for pid, cat in cats.items():
-        for item in [*cat.tasks, *cat.kpis, *cat.subsidies]:
+        items: list[Task | Kpi | Subsidy] = [*cat.tasks, *cat.kpis, *cat.subsidies]
+        for item in items:
             if item.id in seen and seen[item.id] != pid:
                 clashes.append(f"id {item.id!r} used in {seen[item.id]} and {pid}")
             seen[item.id] = pid

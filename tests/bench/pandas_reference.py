@@ -75,7 +75,9 @@ def _ts(d: dt.date) -> pd.Timestamp:
     return pd.Timestamp(d)
 
 
-def _simple(frames: dict[str, pd.DataFrame], m: Any, district: str, start: dt.date, end: dt.date) -> tuple[float | None, int]:
+def _simple(
+    frames: dict[str, pd.DataFrame], m: Any, district: str, start: dt.date, end: dt.date
+) -> tuple[float | None, int]:
     df = _with_derived(frames[m.source], m.source)
     date_col = m.date_column or RECORD_TYPES[m.source].date_column
     dates = pd.to_datetime(df[date_col])
@@ -159,5 +161,7 @@ def _named(frames: dict[str, pd.DataFrame], file: str, district: str, start: dt.
     raise ValueError(f"no pandas reference for {file}")
 
 
-def compute_all(frames: dict[str, pd.DataFrame], cats: dict[str, Catalogue], as_of: dt.date) -> dict[str, dict[str, Any]]:
+def compute_all(
+    frames: dict[str, pd.DataFrame], cats: dict[str, Catalogue], as_of: dt.date
+) -> dict[str, dict[str, Any]]:
     return {k.id: kpi_value(frames, cat, k, as_of) for cat in cats.values() for k in cat.kpis}
