@@ -27,9 +27,11 @@ with st.sidebar:
         st.session_state["as_of"] = dt.date.fromisoformat(pinned) if pinned else dt.date.today()
     st.date_input(t("as_of"), key="as_of", format="YYYY-MM-DD")
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).resolve().parent
 pages = [
     st.Page(HERE / "views" / "overview.py", title=t("nav_overview"), icon="📊", url_path="overview", default=True),
+    st.Page(HERE / "views" / "kpi_detail.py", title=t("nav_detail"), icon="🔎", url_path="kpi"),
+    st.Page(HERE / "views" / "programmes.py", title=t("nav_programmes"), icon="📄", url_path="programmes"),
 ]
 page = st.navigation(pages)
 

@@ -71,3 +71,79 @@ def kpi_meta() -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _tile_context(db: str, data_version: int, as_of: dt.date) -> tuple[dict[str, list[float]], dict[str, float | None]]:
+    from metrics.snapshots import load_snapshot, previous_snapshot_date, snapshot_history
+
+    s = _open_store(db)
+    hist = snapshot_history(s, as_of, weeks=12)
+    histories = {k: [float(v) for v in g["actual"].dropna()] for k, g in hist.groupby("kpi_id")}
+    prev = previous_snapshot_date(s, as_of)
+    before: dict[str, float | None] = {}
+    if prev is not None:
+        snap = load_snapshot(s, prev)
+        before = {k: (None if pd.isna(v) else float(v)) for k, v in zip(snap["kpi_id"], snap["actual"], strict=True)}
+    return histories, before
+
+
+def tile_context(as_of: dt.date) -> tuple[dict[str, list[float]], dict[str, float | None]]:
+    """Sparkline values (stored weekly snapshots, last 12 weeks) and last week's stored value per KPI."""
+    s = store()
+    assert s is not None
+    return _tile_context(str(s.path), s.data_version(), as_of)
+
+
+def stale(as_of: dt.date) -> pd.DataFrame | None:
+    """Record types and reported KPIs not updated within their expected frequency (None until available)."""
+    try:
+        from metrics.freshness import stale_data
+    except ImportError:
+        return None
+    s = store()
+    assert s is not None
+    return _stale(str(s.path), s.data_version(), as_of, stale_data)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _stale(db: str, data_version: int, as_of: dt.date, _fn: Any) -> pd.DataFrame:
+    df = _fn(_open_store(db), as_of)
+    return df[df["stale"]] if "stale" in df else df
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _series(db: str, data_version: int, kpi_id: str, as_of: dt.date, grain: str) -> pd.DataFrame:
+    return Engine(_open_store(db), catalogues()).series(kpi_id, as_of, grain)
+
+
+def series(kpi_id: str, as_of: dt.date, grain: str) -> pd.DataFrame:
+    s = store()
+    assert s is not None
+    return _series(str(s.path), s.data_version(), kpi_id, as_of, grain)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _breakdown(db: str, data_version: int, kpi_id: str, dimension: str, as_of: dt.date) -> pd.DataFrame:
+    return Engine(_open_store(db), catalogues()).breakdown(kpi_id, dimension, as_of)
+
+
+def breakdown(kpi_id: str, dimension: str, as_of: dt.date) -> pd.DataFrame:
+    s = store()
+    assert s is not None
+    return _breakdown(str(s.path), s.data_version(), kpi_id, dimension, as_of)
+
+
+def result(kpi_id: str, as_of: dt.date) -> pd.Series:
+    """One KPI's row of `results` (shares the overview's cache)."""
+    df = results(as_of)
+    return df[df["kpi_id"] == kpi_id].iloc[0]
+
+
+def engine_kpi(kpi_id: str) -> tuple[Catalogue, Any]:
+    """The catalogue entry of a KPI (programme and Kpi model)."""
+    for cat in catalogues().values():
+        for k in cat.kpis:
+            if k.id == kpi_id:
+                return cat, k
+    raise KeyError(kpi_id)

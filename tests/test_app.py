@@ -72,19 +72,17 @@ def test_overview_status_counts_equal_the_engine(small_db: Path) -> None:
         assert shown[status_label(status)] == str(sum(r.status == status for r in results)), status
 
 
-def test_overview_table_shows_engine_values(small_db: Path) -> None:
+def test_overview_tiles_show_engine_values(small_db: Path) -> None:
     at = run_app()
     with Store.open(small_db) as store:
         engine = Engine(store)
         events = engine.compute_kpi("tz-recruitment-events", AS_OF)
         rate = engine.compute_kpi("tz-contract-signing-rate", AS_OF)
-    table = at.dataframe[0].value
-    assert events.actual == 37
-    row = table[table["指标"] == "年度招聘活动场次"].iloc[0] if "年度招聘活动场次" in set(table["指标"]) else None
-    values = set(table["实际"])
-    assert format_value(37, "场") in values
-    assert format_value(rate.actual, "%") == "97.5%" and "97.5%" in values
-    assert row is None or row["状态"] == status_label(events.status)
+    tiles = {m.label: m.value for m in at.metric}
+    assert events.actual == 37 and tiles["年度招聘活动场次"] == format_value(37, "场") == "37场"
+    assert rate.actual == 195 / 200 and tiles["企业职工劳动合同签订率"] == "97.5%"
+    badges = " ".join(m.value for m in at.markdown)
+    assert f":red-badge[{status_label('off_track')}]" in badges or f"{status_label('off_track')}" in badges
 
 
 def test_overview_in_english(small_db: Path) -> None:
@@ -97,3 +95,43 @@ def test_missing_database_says_how_to_build_one(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setenv("KPI_DB", str(tmp_path / "none.duckdb"))
     at = run_app()
     assert "make run" in at.error[0].value
+
+
+def run_page(page: str, lang: str = "zh", **query: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["as_of"] = AS_OF
+    at.session_state["lang"] = lang
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.run()  # pages registered by st.navigation are known after the first run
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_kpi_detail_shows_values_why_and_the_clause(small_db: Path) -> None:
+    at = run_page("views/kpi_detail.py", kpi="tz-contract-signing-rate")
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["实际"] == "97.5%" and shown["目标"] == "≥ 98.0%"
+    text = "\n".join(m.value for m in at.markdown)
+    assert "orange-background" in text and "劳动合同签订率达98" in text.replace("\\", "")
+    assert any("195" in str(j.value) for j in at.json)  # inputs: numerator 195, denominator 200
+    assert at.title[0].value == "企业职工劳动合同签订率"
+
+
+def test_kpi_detail_count_kpi_projection(small_db: Path) -> None:
+    at = run_page("views/kpi_detail.py", kpi="tz-recruitment-events")
+    shown = {m.label: m.value for m in at.metric}
+    with Store.open(small_db) as store:
+        r = Engine(store).compute_kpi("tz-recruitment-events", AS_OF)
+    assert shown["实际"] == "37场"
+    assert shown["按当前进度预计期末"] == format_value(r.projection, "场")
+    assert shown["每周还需完成"] == format_value(r.required_weekly, "场")
+
+
+def test_programmes_page_lists_tasks_and_subsidies(small_db: Path) -> None:
+    at = run_page("views/programmes.py")
+    assert at.header[0].value.startswith("关于聚焦社会领域就业资源")
+    labels = [e.label for e in at.expander]
+    assert any(label.startswith("一、（一）") for label in labels)

@@ -1,35 +1,56 @@
-"""总览 Overview: status counts and every KPI of every programme against its target."""
+"""总览 Overview: status counts, a tile per KPI with a target, monitoring KPIs, stale data, overdue tasks."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from dashboard import state
-from dashboard.components import tables
+from dashboard.components import tables, tiles
 from dashboard.i18n import lang, t
 from metrics.format import STATUS_LABELS, format_date, status_label
 
 as_of = st.session_state["as_of"]
+L = lang()
 st.title(t("overview_title"))
-st.caption(f"{t('as_of')} {format_date(as_of, lang())}")
+st.caption(f"{t('as_of')} {format_date(as_of, L)}")
 
 df = state.results(as_of)
 
 cols = st.columns(len(STATUS_LABELS))
 for col, status in zip(cols, STATUS_LABELS, strict=True):
-    col.metric(status_label(status, lang()), int((df["status"] == status).sum()))
+    col.metric(status_label(status, L), int((df["status"] == status).sum()), border=True)
 
 f1, f2, f3 = st.columns(3)
-titles = dict(zip(df["programme"], df[f"programme_title_{lang()}"], strict=False))
+titles = dict(zip(df["programme"], df[f"programme_title_{L}"], strict=False))
 programmes = f1.multiselect(t("programme"), list(titles), format_func=titles.__getitem__)
 units = f2.multiselect(t("lead_unit"), sorted(df["lead_unit"].dropna().unique()))
-statuses = f3.multiselect(t("status"), list(STATUS_LABELS), format_func=lambda s: status_label(s, lang()))
-
+statuses = f3.multiselect(t("status"), list(STATUS_LABELS), format_func=lambda s: status_label(s, L))
 view = tables.filter_results(df, programmes=programmes, lead_units=units, statuses=statuses)
-st.dataframe(
-    tables.overview_table(view, lang()),
-    hide_index=True,
-    width="stretch",
-    column_config=tables.overview_column_config(lang()),
-)
-st.caption(t("caption_progress"))
+
+targeted = view[view["status"] != "monitoring"]
+st.subheader(f"{t('targets_section')}（{len(targeted)}）")
+if targeted.empty:
+    st.info(t("no_match"))
+else:
+    histories, before = state.tile_context(as_of)
+    tiles.tile_grid(targeted, histories, before, L)
+
+monitoring = view[view["status"] == "monitoring"]
+with st.expander(f"{t('monitoring_section')}（{len(monitoring)}）", expanded=False):
+    st.dataframe(
+        tables.overview_table(monitoring, L).drop(columns=[t("target"), t("progress"), t("pace"), t("status")]),
+        hide_index=True,
+        width="stretch",
+    )
+
+left, right = st.columns(2)
+with left:
+    st.subheader(t("overdue_title"))
+    st.caption(t("ledger_pending"))
+with right:
+    st.subheader(t("stale_title"))
+    stale = state.stale(as_of)
+    if stale is None or stale.empty:
+        st.success(t("stale_none"))
+    else:
+        st.dataframe(stale, hide_index=True, width="stretch")

@@ -1,0 +1,92 @@
+"""Plotly figures from engine results: trend with target and expected pace, breakdown bars.
+
+Every figure has a title and units on its axes; numbers in hovers use the KPI's display unit.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
+COLORS = {"actual": "#1f5fa8", "expected": "#8a94a6", "target": "#c0392b", "bar": "#3b7dd8"}
+STATUS_COLORS = {
+    "achieved": "#1e8449",
+    "on_track": "#2e86c1",
+    "at_risk": "#d68910",
+    "off_track": "#c0392b",
+    "no_data": "#7f8c8d",
+    "monitoring": "#6c5ce7",
+}
+
+
+def _is_share(unit: str) -> bool:
+    return unit in ("%", "％")
+
+
+def _layout(fig: go.Figure, title: str, y_title: str, share: bool) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
+        font={"family": FONT, "size": 13},
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        height=360,
+        legend={"orientation": "h", "y": -0.15},
+        hovermode="x unified",
+        plot_bgcolor="#ffffff",
+    )
+    fig.update_yaxes(title_text=y_title, gridcolor="#e5e8ee", tickformat=".1%" if share else ",~r", rangemode="tozero")
+    fig.update_xaxes(gridcolor="#f0f2f5")
+    return fig
+
+
+def trend_figure(
+    series: pd.DataFrame, *, title: str, unit: str, target: float | None, labels: dict[str, str]
+) -> go.Figure:
+    """Actual as of each week/month end, the expected-pace line and the target."""
+    share = _is_share(unit)
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=series["date"],
+            y=series["actual"],
+            name=labels["actual"],
+            mode="lines+markers",
+            line={"color": COLORS["actual"], "width": 3},
+            connectgaps=False,
+        )  # fmt: skip
+    )
+    if series["expected"].notna().any() and not share:
+        fig.add_trace(
+            go.Scatter(
+                x=series["date"],
+                y=series["expected"],
+                name=labels["expected"],
+                mode="lines",
+                line={"color": COLORS["expected"], "dash": "dash"},
+            )  # fmt: skip
+        )
+    if target is not None:
+        fig.add_hline(y=target, line={"color": COLORS["target"], "dash": "dot"},
+                      annotation_text=labels["target"], annotation_position="top left")  # fmt: skip
+    return _layout(fig, title, f"{labels['value']}（{unit}）", share)
+
+
+def breakdown_figure(df: pd.DataFrame, dimension: str, *, title: str, unit: str, dim_label: str) -> go.Figure:
+    """Horizontal bars of the KPI by one dimension, largest first (rates: Σnum/Σden per group)."""
+    share = _is_share(unit)
+    data = df.dropna(subset=["value"]).sort_values("value", ascending=True).tail(20)
+    fig = go.Figure(
+        go.Bar(
+            x=data["value"],
+            y=data[dimension].astype(str),
+            orientation="h",
+            marker_color=COLORS["bar"],
+            text=[f"{v:.1%}" if share else f"{v:,.0f}" for v in data["value"]],
+            textposition="auto",
+        )  # fmt: skip
+    )
+    fig = _layout(fig, title, dim_label, share)
+    fig.update_layout(height=max(260, 34 * len(data) + 90), hovermode="closest")
+    fig.update_xaxes(title_text=unit, tickformat=".0%" if share else ",~r")
+    fig.update_yaxes(title_text=None, tickformat=None, rangemode=None)
+    return fig

@@ -1,0 +1,70 @@
+"""KPI tiles for the overview: value, target, progress, status colour, sparkline and weekly change."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.components.tables import progress_share
+from dashboard.i18n import t
+from metrics.format import format_value, status_label
+
+BADGE_COLORS = {
+    "achieved": "green",
+    "on_track": "blue",
+    "at_risk": "orange",
+    "off_track": "red",
+    "no_data": "gray",
+    "monitoring": "violet",
+}
+
+
+def change_text(row: pd.Series, before: float | None, lang: str) -> str | None:
+    """'+12场' or '+0.4个百分点' since last week's stored snapshot; None when there is nothing to compare."""
+    actual = row["actual"]
+    if before is None or pd.isna(before) or pd.isna(actual):
+        return None
+    diff = float(actual) - float(before)
+    if row["unit"] in ("%", "％"):
+        points = diff * 100
+        return f"{points:+.1f}{'个百分点' if lang == 'zh' else ' pts'}"
+    sign = "+" if diff >= 0 else "-"
+    return sign + format_value(abs(diff), row["unit"], lang)
+
+
+def tile(row: pd.Series, history: list[float], before: float | None, lang: str) -> None:
+    with st.container(border=True):
+        st.badge(status_label(row["status"], lang), color=BADGE_COLORS.get(row["status"], "gray"))
+        target = (
+            "—"
+            if pd.isna(row["target"])
+            else f"{'≥' if row['comparator'] == '>=' else '≤'} {format_value(row['target'], row['unit'], lang)}"
+        )
+        st.metric(
+            row[f"name_{lang}"],
+            format_value(row["actual"], row["unit"], lang),
+            delta=change_text(row, before, lang),
+            delta_color="normal" if row["comparator"] != "<=" else "inverse",
+            chart_data=history if len(history) >= 2 else None,
+            chart_type="line",
+            help=f"{row[f'programme_title_{lang}']} · {row['clause']}",
+        )
+        share = progress_share(row)
+        st.progress(
+            share or 0.0, text=f"{t('target')} {target} · {t('progress')} {'—' if share is None else f'{share:.1%}'}"
+        )
+        pace = "" if pd.isna(row["pace"]) else f" · {t('pace')} {row['pace']:.2f}"
+        st.caption(f"{row['lead_unit']}{pace}")
+        st.page_link("views/kpi_detail.py", label=t("explain"), query_params={"kpi": row["kpi_id"]}, icon="🔎")
+
+
+def tile_grid(df: pd.DataFrame, histories: Mapping[str, list[float]], before: Mapping[str, float | None],
+              lang: str, per_row: int = 4) -> None:  # fmt: skip
+    rows = [df.iloc[i : i + per_row] for i in range(0, len(df), per_row)]
+    for chunk in rows:
+        cols = st.columns(per_row)
+        for col, (_, row) in zip(cols, chunk.iterrows(), strict=False):
+            with col:
+                tile(row, histories.get(row["kpi_id"], []), before.get(row["kpi_id"]), lang)
