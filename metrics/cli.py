@@ -72,8 +72,10 @@ def catalogue(fmt: str) -> None:
         return
     for cat in cats.values():
         p = cat.programme
-        click.echo(f"{p.id}  {p.short_title_zh}（{p.district}）  {len(cat.tasks)} 项任务，{len(cat.kpis)} 个指标，"
-                   f"{len(cat.subsidies)} 项补贴标准")  # fmt: skip
+        click.echo(
+            f"{p.id}  {p.short_title_zh}（{p.district}）  {len(cat.tasks)} 项任务，{len(cat.kpis)} 个指标，"
+            f"{len(cat.subsidies)} 项补贴标准"
+        )
         for k in cat.kpis:
             t = k.target
             tgt = f"{t.comparator} {t.value:g}（{t.period}）" if t else "监测"

@@ -71,9 +71,18 @@ class KpiResult:
     inputs: dict[str, Any] = field(default_factory=dict)
 
     CONTRACT_FIELDS = (
-        "programme", "kpi_id", "actual", "target", "expected", "pace", "status",
-        "window_start", "window_end", "numerator", "denominator",
-    )  # fmt: skip
+        "programme",
+        "kpi_id",
+        "actual",
+        "target",
+        "expected",
+        "pace",
+        "status",
+        "window_start",
+        "window_end",
+        "numerator",
+        "denominator",
+    )
 
     def contract(self) -> dict[str, Any]:
         """The `kpi compute --format json` record (dates as ISO strings)."""
@@ -226,9 +235,14 @@ class Engine:
         return out
 
     def _scan(
-        self, cat: Catalogue, source: str, kpis: list[Kpi], as_of: dt.date, district: str,
+        self,
+        cat: Catalogue,
+        source: str,
+        kpis: list[Kpi],
+        as_of: dt.date,
+        district: str,
         partial: dict[str, dict[str, Any]],
-    ) -> None:  # fmt: skip
+    ) -> None:
         """One query over one record type for all its KPIs: value, numerator, denominator, rows."""
         params = Params()
         exprs: list[str] = []
@@ -257,9 +271,12 @@ class Engine:
         if isinstance(kpi.measure, RatioMeasure):
             num, den = p.get("num") or 0.0, p.get("den") or 0.0
             return _Raw(
-                num / den if den else None, num, den, has_data=den > 0,
+                num / den if den else None,
+                num,
+                den,
+                has_data=den > 0,
                 inputs={"numerator": num, "denominator": den},
-            )  # fmt: skip
+            )
         rows = p.get("rows_value") or 0
         value = p.get("value")
         if isinstance(kpi.measure, MeanMeasure):
@@ -276,8 +293,13 @@ class Engine:
         num, den, rows = self.store.cursor().execute(sql, params).fetchone()  # type: ignore[misc]
         num, den = float(num or 0), float(den or 0)
         if m.ratio:
-            return _Raw(num / den if den else None, num, den, has_data=den > 0,
-                        inputs={"numerator": num, "denominator": den, "rows": rows})  # fmt: skip
+            return _Raw(
+                num / den if den else None,
+                num,
+                den,
+                has_data=den > 0,
+                inputs={"numerator": num, "denominator": den, "rows": rows},
+            )
         return _Raw(num, has_data=rows > 0, inputs={"rows": rows})
 
     def _coverage(self, cat: Catalogue, kpi: Kpi, as_of: dt.date) -> _Raw:
@@ -286,8 +308,13 @@ class Engine:
         sql, params = self._coverage_sql(cat, kpi, as_of, group_by=None)
         met, units = self.store.cursor().execute(sql, params).fetchone()  # type: ignore[misc]
         met, units = float(met or 0), float(units or 0)
-        return _Raw(met / units if units else None, met, units, has_data=units > 0,
-                    inputs={"units_meeting": met, "units": units, "as_of": as_of.isoformat()})  # fmt: skip
+        return _Raw(
+            met / units if units else None,
+            met,
+            units,
+            has_data=units > 0,
+            inputs={"units_meeting": met, "units": units, "as_of": as_of.isoformat()},
+        )
 
     def _coverage_sql(
         self, cat: Catalogue, kpi: Kpi, as_of: dt.date, group_by: str | None
@@ -361,8 +388,15 @@ class Engine:
             expected = None
             if kpi.target is not None:
                 expected = expected_by(kpi.target, Window(w.start, end, w.period_start, w.period_end), end)
-            rows.append({"date": end, "actual": raw.value if raw.has_data else None, "expected": expected,
-                         "numerator": raw.numerator, "denominator": raw.denominator})  # fmt: skip
+            rows.append(
+                {
+                    "date": end,
+                    "actual": raw.value if raw.has_data else None,
+                    "expected": expected,
+                    "numerator": raw.numerator,
+                    "denominator": raw.denominator,
+                }
+            )
         return pd.DataFrame(rows)
 
     def _raw_at(self, cat: Catalogue, kpi: Kpi, as_of: dt.date, end: dt.date) -> _Raw:

@@ -17,11 +17,31 @@ from metrics.catalogue import Catalogue
 from metrics.engine import Engine, KpiResult
 from metrics.store import Store
 
-__all__ = ["SnapshotExists", "load_snapshot", "previous_snapshot_date", "snapshot_dates", "snapshot_history",
-           "take_snapshot", "week_end"]  # fmt: skip
+__all__ = [
+    "SnapshotExists",
+    "load_snapshot",
+    "previous_snapshot_date",
+    "snapshot_dates",
+    "snapshot_history",
+    "take_snapshot",
+    "week_end",
+]
 
-COLUMNS = ("snapshot_date", "programme", "kpi_id", "actual", "target", "expected", "pace", "status",
-           "numerator", "denominator", "window_start", "window_end", "data_version")  # fmt: skip
+COLUMNS = (
+    "snapshot_date",
+    "programme",
+    "kpi_id",
+    "actual",
+    "target",
+    "expected",
+    "pace",
+    "status",
+    "numerator",
+    "denominator",
+    "window_start",
+    "window_end",
+    "data_version",
+)
 
 
 class SnapshotExists(ValueError):

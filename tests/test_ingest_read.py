@@ -509,9 +509,27 @@ def test_parse_bytes_matches_parse_file_and_hashes_the_bytes(tmp_path: Path) -> 
 def test_arrow_types_follow_sql_types(tmp_path: Path) -> None:
     head = [c.header_zh for c in RECORD_TYPES["placements"].columns]
     row = [
-        "J1", "H1", "昌平区", "回龙观街道", "2026-03-01", CODE_A, "北京某科技有限公司", "直播带岗", "高校毕业生",
-        "是", "否", "HT-01", "是", 24, "是", "8,000元", "否", 40.07, 116.36, None,
-    ]  # fmt: skip
+        "J1",
+        "H1",
+        "昌平区",
+        "回龙观街道",
+        "2026-03-01",
+        CODE_A,
+        "北京某科技有限公司",
+        "直播带岗",
+        "高校毕业生",
+        "是",
+        "否",
+        "HT-01",
+        "是",
+        24,
+        "是",
+        "8,000元",
+        "否",
+        40.07,
+        116.36,
+        None,
+    ]
     parsed = parse_file(write_xlsx(tmp_path / "placements.xlsx", [head, row]))
     assert parsed.table is not None
     expected = {
@@ -541,8 +559,17 @@ def test_errors_to_frame() -> None:
 
 def test_public_names_are_exactly_the_api() -> None:
     assert sorted(metrics.ingest.__all__) == sorted(
-        ["ImportReport", "ParsedFile", "RowError", "detect_record_type", "errors_to_frame", "import_file",
-         "import_parsed", "parse_bytes", "parse_file"]
+        [
+            "ImportReport",
+            "ParsedFile",
+            "RowError",
+            "detect_record_type",
+            "errors_to_frame",
+            "import_file",
+            "import_parsed",
+            "parse_bytes",
+            "parse_file",
+        ]
     )
     assert all(hasattr(metrics.ingest, name) for name in metrics.ingest.__all__)
 

@@ -287,9 +287,13 @@ def test_bad_date_is_reported_at_its_excel_row(tmp_path: Path) -> None:
     assert errors(parsed) == [(5, "受理日期", "3月2日", "日期格式无法识别，请使用 2026-03-01 这样的格式")]
     [error] = parsed.errors
     assert error == RowError(
-        "disputes.xlsx", 5, "受理日期", "3月2日", "日期格式无法识别，请使用 2026-03-01 这样的格式",
+        "disputes.xlsx",
+        5,
+        "受理日期",
+        "3月2日",
+        "日期格式无法识别，请使用 2026-03-01 这样的格式",
         "Unrecognised date; use a date such as 2026-03-01",
-    )  # fmt: skip
+    )
 
 
 def test_impossible_date(tmp_path: Path) -> None:

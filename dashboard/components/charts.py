@@ -53,7 +53,7 @@ def trend_figure(
             mode="lines+markers",
             line={"color": COLORS["actual"], "width": 3},
             connectgaps=False,
-        )  # fmt: skip
+        )
     )
     if series["expected"].notna().any() and not share:
         fig.add_trace(
@@ -63,11 +63,15 @@ def trend_figure(
                 name=labels["expected"],
                 mode="lines",
                 line={"color": COLORS["expected"], "dash": "dash"},
-            )  # fmt: skip
+            )
         )
     if target is not None:
-        fig.add_hline(y=target, line={"color": COLORS["target"], "dash": "dot"},
-                      annotation_text=labels["target"], annotation_position="top left")  # fmt: skip
+        fig.add_hline(
+            y=target,
+            line={"color": COLORS["target"], "dash": "dot"},
+            annotation_text=labels["target"],
+            annotation_position="top left",
+        )
     return _layout(fig, title, f"{labels['value']}（{unit}）", share)
 
 
@@ -83,7 +87,7 @@ def breakdown_figure(df: pd.DataFrame, dimension: str, *, title: str, unit: str,
             marker_color=COLORS["bar"],
             text=[f"{v:.1%}" if share else f"{v:,.0f}" for v in data["value"]],
             textposition="auto",
-        )  # fmt: skip
+        )
     )
     fig = _layout(fig, title, dim_label, share)
     fig.update_layout(height=max(260, 34 * len(data) + 90), hovermode="closest")

@@ -60,8 +60,13 @@ def tile(row: pd.Series, history: list[float], before: float | None, lang: str) 
         st.page_link("views/kpi_detail.py", label=t("explain"), query_params={"kpi": row["kpi_id"]}, icon="🔎")
 
 
-def tile_grid(df: pd.DataFrame, histories: Mapping[str, list[float]], before: Mapping[str, float | None],
-              lang: str, per_row: int = 4) -> None:  # fmt: skip
+def tile_grid(
+    df: pd.DataFrame,
+    histories: Mapping[str, list[float]],
+    before: Mapping[str, float | None],
+    lang: str,
+    per_row: int = 4,
+) -> None:
     rows = [df.iloc[i : i + per_row] for i in range(0, len(df), per_row)]
     for chunk in rows:
         cols = st.columns(per_row)

@@ -82,7 +82,7 @@ else:
             st.plotly_chart(
                 charts.breakdown_figure(
                     df, dim, title=t("breakdown_title").format(name=row[f"name_{L}"], dim=dim), unit=unit, dim_label=dim
-                ),  # fmt: skip
+                ),
                 width="stretch",
                 config={"displaylogo": False},
             )

@@ -47,13 +47,17 @@ for task in cat.tasks:
             rows = []
             for k in kpis:
                 r = results.loc[k.id]
-                rows.append({
-                    t("kpi"): getattr(k, f"name_{L}"),
-                    t("actual"): format_value(r["actual"], k.unit, L),
-                    t("target"): "—" if k.target is None else f"{'≥' if k.target.comparator == '>=' else '≤'} {format_value(k.target.value, k.unit, L)}",
-                    t("status"): status_label(r["status"], L),
-                    t("clause"): k.quote,
-                })  # fmt: skip
+                rows.append(
+                    {
+                        t("kpi"): getattr(k, f"name_{L}"),
+                        t("actual"): format_value(r["actual"], k.unit, L),
+                        t("target"): "—"
+                        if k.target is None
+                        else f"{'≥' if k.target.comparator == '>=' else '≤'} {format_value(k.target.value, k.unit, L)}",
+                        t("status"): status_label(r["status"], L),
+                        t("clause"): k.quote,
+                    }
+                )
             st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
         subs = [s for s in cat.subsidies if s.task == task.id]
         for s in subs:
@@ -69,7 +73,7 @@ st.dataframe(
                 t("standard"): standard_text(s),
                 t("eligibility"): s.eligibility,
                 t("clause"): s.clause,
-            }  # fmt: skip
+            }
             for s in cat.subsidies
         ]
     ),

@@ -46,8 +46,12 @@ def build(db: Path, scale: float) -> dict[str, float]:
         for name, table in tables.items():
             store.bulk_insert(name, table)
     load = time.perf_counter() - t0
-    return {"generate_s": gen, "load_s": load, "placements": tables["placements"].num_rows,
-            "trainings": tables["trainings"].num_rows}  # fmt: skip
+    return {
+        "generate_s": gen,
+        "load_s": load,
+        "placements": tables["placements"].num_rows,
+        "trainings": tables["trainings"].num_rows,
+    }
 
 
 def xlsx_import(rows: int) -> float:
@@ -134,8 +138,12 @@ def main() -> None:
     figures.append(("ratio pandas / engine (target ≥ 10×)", f"{pandas_s / engine_s:.1f}×"))
     figures.append(("engine and pandas agree on every KPI", "yes" if not mismatches else f"NO: {mismatches[:5]}"))
     if args.xlsx_rows:
-        figures.append((f"import of a {args.xlsx_rows:,}-row XLSX, validated (target ≤ 15 s)",
-                        f"{xlsx_import(args.xlsx_rows):.2f} s"))  # fmt: skip
+        figures.append(
+            (
+                f"import of a {args.xlsx_rows:,}-row XLSX, validated (target ≤ 15 s)",
+                f"{xlsx_import(args.xlsx_rows):.2f} s",
+            )
+        )
     width = max(len(k) for k, _ in figures)
     print("\nBenchmark results")
     for k, v in figures:
