@@ -243,7 +243,8 @@ def snapshot(db: Path | None, as_of: str | None, replace: bool) -> None:
 @click.option("--scale", default=1.0, show_default=True, type=float, help="1 ≈ 100k placements; 100 ≈ 10M.")
 @click.option("--as-of", "as_of", default=None, help="Last day of generated data (default: today).")
 @click.option("--replace", is_flag=True, help="Overwrite an existing database file.")
-def demo(db: Path | None, seed: int, scale: float, as_of: str | None, replace: bool) -> None:
+@click.option("--snapshots", default=52, show_default=True, type=int, help="Weekly snapshots to back-fill.")
+def demo(db: Path | None, seed: int, scale: float, as_of: str | None, replace: bool, snapshots: int) -> None:
     """Build a seeded demo database with all four programmes' data."""
     import time
 
@@ -251,8 +252,15 @@ def demo(db: Path | None, seed: int, scale: float, as_of: str | None, replace: b
 
     path = db or default_db_path()
     t0 = time.perf_counter()
-    counts = build_demo(path, seed=seed, scale=scale, as_of=_as_of(as_of), replace=replace)
+    day = _as_of(as_of)
+    counts = build_demo(path, seed=seed, scale=scale, as_of=day, replace=replace)
     total = sum(counts.values())
+    if snapshots:
+        from metrics.snapshots import backfill_snapshots
+
+        with Store.open(path) as store:
+            taken = backfill_snapshots(store, day, weeks=snapshots)
+        click.echo(f"已生成 {len(taken)} 个周快照 / {len(taken)} weekly snapshots stored ({taken[0]}…{taken[-1]})")
     click.echo(f"演示数据库已生成 / demo database built: {path} — {total:,} rows in {time.perf_counter() - t0:.1f}s")
     for name, n in counts.items():
         click.echo(f"  {name:<20} {n:>12,}")

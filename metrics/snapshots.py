@@ -122,3 +122,15 @@ def snapshot_history(store: Store, until: dt.date, weeks: int = 12) -> pd.DataFr
         "WHERE snapshot_date <= ? AND snapshot_date > ? ORDER BY kpi_id, snapshot_date",
         [until, until - dt.timedelta(weeks=weeks)],
     )
+
+
+def backfill_snapshots(
+    store: Store, as_of: dt.date, weeks: int = 52, catalogues: dict[str, Catalogue] | None = None
+) -> list[dt.date]:
+    """Weekly snapshots for the Sundays of the last `weeks` weeks up to `as_of` (demo databases only:
+    a real deployment takes one each week, so history shows what was known at the time)."""
+    last_sunday = week_end(as_of) - dt.timedelta(days=7) if week_end(as_of) > as_of else as_of
+    days = [last_sunday - dt.timedelta(weeks=i) for i in range(weeks)][::-1]
+    for day in days:
+        take_snapshot(store, day, replace=True, catalogues=catalogues)
+    return days

@@ -1,0 +1,111 @@
+"""The `kpi` command's output contracts and exit statuses."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from metrics.cli import main
+from metrics.store import Store
+from tests.conftest import insert
+
+
+def test_catalogue_json_contract() -> None:
+    r = CliRunner().invoke(main, ["catalogue", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output)
+    ids = [p["id"] for p in data["programmes"]]
+    assert sorted(ids) == ["changping-huitian-2022", "haidian-2018", "tongzhou-2025", "xicheng-measures"]
+    p = next(p for p in data["programmes"] if p["id"] == "tongzhou-2025")
+    assert {"id", "title", "district", "valid_from", "valid_to", "tasks", "kpis", "subsidies"} <= set(p)
+    assert p["district"] == "通州区" and p["valid_to"] == "2027-12-31"
+    k = next(k for k in p["kpis"] if k["id"] == "tz-contract-signing-rate")
+    assert {"id", "name_zh", "name_en", "unit", "clause", "quote", "lead_unit", "target"} <= set(k)
+    assert k["target"] == {"value": 0.98, "comparator": ">=", "period": "rate", "start": None, "deadline": None}
+    assert any(k["target"] is None for k in p["kpis"])  # monitoring KPIs
+    s = p["subsidies"][0] if p["subsidies"] else None
+    assert s is None or {"id", "name_zh", "clause", "quote", "basis"} <= set(s)
+
+
+def test_compute_json_contract(tmp_path: Path) -> None:
+    db = tmp_path / "k.duckdb"
+    with Store.open(db) as store:
+        insert(
+            store,
+            "events",
+            [
+                {
+                    "event_id": "E1",
+                    "district": "通州区",
+                    "event_type": "招聘会",
+                    "event_date": dt.date(2026, 3, 1),
+                    "title": "t",
+                    "organiser": "o",
+                }
+            ],
+        )
+    r = CliRunner().invoke(
+        main, ["compute", "--db", str(db), "--as-of", "2026-11-21", "--programme", "tongzhou-2025", "--format", "json"]
+    )
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.output)
+    assert all(
+        set(row)
+        == {
+            "programme",
+            "kpi_id",
+            "actual",
+            "target",
+            "expected",
+            "pace",
+            "status",
+            "window_start",
+            "window_end",
+            "numerator",
+            "denominator",
+        }
+        for row in rows
+    )
+    ev = next(row for row in rows if row["kpi_id"] == "tz-recruitment-events")
+    assert ev["actual"] == 1 and ev["target"] == 300 and ev["status"] == "off_track"
+    assert ev["window_start"] == "2026-01-01" and ev["window_end"] == "2026-11-21"
+    rate = next(row for row in rows if row["kpi_id"] == "tz-contract-signing-rate")
+    assert rate["status"] == "no_data" and rate["actual"] is None and rate["target"] == 0.98
+
+
+def test_compute_table_is_chinese(tmp_path: Path) -> None:
+    r = CliRunner().invoke(main, ["compute", "--db", str(tmp_path / "k.duckdb"), "--as-of", "2026-11-21"])
+    assert r.exit_code == 1 and "数据库文件不存在" in r.output  # read-only compute does not create a file
+    Store.open(tmp_path / "k.duckdb").close()
+    r = CliRunner().invoke(main, ["compute", "--db", str(tmp_path / "k.duckdb"), "--as-of", "2026-11-21"])
+    assert r.exit_code == 0 and "截至2026年11月21日" in r.output and "无数据" in r.output
+
+
+def test_unknown_programme_and_bad_date(tmp_path: Path) -> None:
+    Store.open(tmp_path / "k.duckdb").close()
+    r = CliRunner().invoke(main, ["compute", "--db", str(tmp_path / "k.duckdb"), "--programme", "nope"])
+    assert r.exit_code == 1 and "unknown programme" in r.output
+    r = CliRunner().invoke(main, ["compute", "--db", str(tmp_path / "k.duckdb"), "--as-of", "21/11/2026"])
+    assert r.exit_code == 2 and "YYYY-MM-DD" in r.output
+
+
+def test_import_exit_status_and_messages(tmp_path: Path) -> None:
+    good, bad = tmp_path / "vacancies_ok.csv", tmp_path / "vacancies_bad.csv"
+    head = ["岗位信息编号", "所属区", "统一社会信用代码", "采集日期", "所属行业", "岗位数量"]
+    rows = [["V1", "通州区", "91110112MA00000001", "2026-03-01", "制造业", "5"]]
+    for path, extra in ((good, []), (bad, [["V2", "通州区", "91110112MA0000001", "2026-03-01", "制造业", "0"]])):
+        with path.open("w", encoding="gb18030", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(head)
+            w.writerows(rows + extra)
+    db = str(tmp_path / "k.duckdb")
+    r = CliRunner().invoke(main, ["import", "--db", db, str(good), str(bad)])
+    assert r.exit_code == 1
+    assert "新增 1" in r.output and "vacancies_bad.csv" in r.output
+    assert "第3行" in r.output and "统一社会信用代码" in r.output and "岗位数量" in r.output
+    with Store.open(db, read_only=True) as store:
+        assert store.count("vacancies") == 1  # the good file landed, the bad one wrote nothing
