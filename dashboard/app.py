@@ -32,6 +32,7 @@ pages = [
     st.Page(HERE / "views" / "overview.py", title=t("nav_overview"), icon="📊", url_path="overview", default=True),
     st.Page(HERE / "views" / "kpi_detail.py", title=t("nav_detail"), icon="🔎", url_path="kpi"),
     st.Page(HERE / "views" / "programmes.py", title=t("nav_programmes"), icon="📄", url_path="programmes"),
+    st.Page(HERE / "views" / "delivery.py", title=t("nav_delivery"), icon="💴", url_path="delivery"),
 ]
 page = st.navigation(pages)
 

@@ -147,3 +147,22 @@ def engine_kpi(kpi_id: str) -> tuple[Catalogue, Any]:
             if k.id == kpi_id:
                 return cat, k
     raise KeyError(kpi_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _delivery(db: str, data_version: int, pid: str, start: dt.date, end: dt.date) -> tuple[pd.DataFrame, ...]:
+    from metrics.delivery import delivery_by_measure, manual_review, review_list
+
+    s, cat = _open_store(db), catalogues()[pid]
+    return (
+        delivery_by_measure(s, cat, start, end),
+        review_list(s, cat, start, end),
+        manual_review(s, cat, start, end),
+    )
+
+
+def delivery(pid: str, start: dt.date, end: dt.date) -> tuple[pd.DataFrame, ...]:
+    """(by measure, review list, manual review) for one programme's subsidy applications."""
+    s = store()
+    assert s is not None
+    return _delivery(str(s.path), s.data_version(), pid, start, end)

@@ -135,3 +135,37 @@ def test_programmes_page_lists_tasks_and_subsidies(small_db: Path) -> None:
     assert at.header[0].value.startswith("关于聚焦社会领域就业资源")
     labels = [e.label for e in at.expander]
     assert any(label.startswith("一、（一）") for label in labels)
+
+
+def test_delivery_page_counts_equal_the_computation(small_db: Path) -> None:
+    from metrics.catalogue import load_catalogues
+    from metrics.delivery import delivery_by_measure
+
+    with Store.open(small_db) as store:
+        insert(
+            store,
+            "applications",
+            [
+                {
+                    "application_id": f"A{i}",
+                    "district": "昌平区",
+                    "measure_code": "cp-job-referral",
+                    "applicant_type": "人力资源机构",
+                    "applicant_id": "H1",
+                    "submitted_date": dt.date(2026, 3, 1),
+                    "quantity": 2,
+                    "amount_requested": 2000,
+                    "amount_approved": 2000 if i else 1500,
+                    "status": "已拨付",
+                    "decision_date": dt.date(2026, 3, 11),
+                    "paid_date": dt.date(2026, 3, 21),
+                }
+                for i in range(3)
+            ],
+        )
+        expected = delivery_by_measure(store, load_catalogues()["changping-huitian-2022"], dt.date(2026, 1, 1), AS_OF)
+    at = run_page("views/delivery.py")
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["受理"] == str(int(expected["received"].sum())) == "3"
+    assert shown["核准金额"] == "5,500元"
+    assert any("需复核（1）" in s.value for s in at.subheader)
