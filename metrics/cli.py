@@ -234,6 +234,30 @@ def snapshot(db: Path | None, as_of: str | None, replace: bool) -> None:
     click.echo(f"已保存 {day} 的快照：{n} 个指标 / snapshot of {n} KPIs stored for {day}")
 
 
+# --------------------------------------------------------------------------- report
+
+
+@main.group()
+def report() -> None:
+    """Reports for leadership."""
+
+
+@report.command()
+@DB_OPTION
+@click.option("--as-of", "as_of", default=None, help="Briefing date YYYY-MM-DD (default: today).")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="HTML file.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+def weekly(db: Path | None, as_of: str | None, out: Path, lang: str) -> None:
+    """One self-contained, printable HTML page: status counts, changes since last week, stale data."""
+    from metrics.briefing import weekly_briefing
+
+    day = _as_of(as_of)
+    with _open(db, read_only=True) as store:
+        html = weekly_briefing(store, day, lang=lang)
+    out.write_text(html, encoding="utf-8")
+    click.echo(f"周报已生成 / weekly briefing written: {out} ({len(html.encode('utf-8')) / 1024:.0f} KB)")
+
+
 # --------------------------------------------------------------------------- demo
 
 
