@@ -17,7 +17,7 @@ if str(ROOT) not in sys.path:
 from dashboard import state  # noqa: E402
 from dashboard.i18n import LANGS, t  # noqa: E402
 
-st.set_page_config(page_title="就业工作指标看板", page_icon="📊", layout="wide")
+st.set_page_config(page_title="就业工作指标看板", page_icon=":material/dashboard:", layout="wide")
 
 with st.sidebar:
     st.radio("语言 / Language", list(LANGS), format_func=LANGS.__getitem__, key="lang", horizontal=True)
@@ -29,10 +29,21 @@ with st.sidebar:
 
 HERE = Path(__file__).resolve().parent
 pages = [
-    st.Page(HERE / "views" / "overview.py", title=t("nav_overview"), icon="📊", url_path="overview", default=True),
-    st.Page(HERE / "views" / "kpi_detail.py", title=t("nav_detail"), icon="🔎", url_path="kpi"),
-    st.Page(HERE / "views" / "programmes.py", title=t("nav_programmes"), icon="📄", url_path="programmes"),
-    st.Page(HERE / "views" / "delivery.py", title=t("nav_delivery"), icon="💴", url_path="delivery"),
+    st.Page(
+        HERE / "views" / "overview.py",
+        title=t("nav_overview"),
+        icon=":material/dashboard:",
+        url_path="overview",
+        default=True,
+    ),
+    st.Page(HERE / "views" / "kpi_detail.py", title=t("nav_detail"), icon=":material/query_stats:", url_path="kpi"),
+    st.Page(
+        HERE / "views" / "programmes.py",
+        title=t("nav_programmes"),
+        icon=":material/description:",
+        url_path="programmes",
+    ),
+    st.Page(HERE / "views" / "delivery.py", title=t("nav_delivery"), icon=":material/payments:", url_path="delivery"),
 ]
 page = st.navigation(pages)
 

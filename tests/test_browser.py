@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -60,12 +61,24 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     db = tmp_path_factory.mktemp("browser") / "demo.duckdb"
     build_demo(db, seed=42, scale=0.05, as_of=AS_OF)
+    from metrics.snapshots import backfill_snapshots
+
+    with Store.open(db) as store:
+        backfill_snapshots(store, AS_OF, weeks=6)  # sparklines and "change since last week"
     return db
 
 
 @pytest.fixture(scope="module")
-def server(demo_db: Path) -> Iterator[str]:
+def expected(demo_db: Path) -> dict[str, object]:
+    """The engine's results, computed before the app takes the database's write lock."""
+    with Store.open(demo_db, read_only=True) as store:
+        return {r.kpi_id: r for r in Engine(store).compute(AS_OF)}
+
+
+@pytest.fixture(scope="module")
+def server(demo_db: Path, expected: dict[str, object], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
+    log = (tmp_path_factory.mktemp("server") / "streamlit.log").open("wb")
     env = {**os.environ, "KPI_DB": str(demo_db), "KPI_AS_OF": AS_OF.isoformat()}
     proc = subprocess.Popen(
         [
@@ -83,7 +96,7 @@ def server(demo_db: Path) -> Iterator[str]:
         ],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
@@ -105,6 +118,8 @@ def server(demo_db: Path) -> Iterator[str]:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait()
+        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -117,11 +132,23 @@ def browser() -> Iterator[object]:
         b.close()
 
 
-def open_page(browser: object, url: str, path: str = "", lang: str = "zh") -> object:
-    page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="zh-CN")  # type: ignore[attr-defined]
+def open_page(browser: object, url: str, path: str = "", wait_text: str = "") -> object:
+    page = browser.new_page(viewport={"width": 1440, "height": 2400}, locale="zh-CN")  # type: ignore[attr-defined]
+    t0 = time.perf_counter()
     page.goto(f"{url}/{path}")
     page.wait_for_selector("[data-testid='stAppViewContainer']", timeout=60_000)
+    if wait_text:
+        page.get_by_text(wait_text).first.wait_for(timeout=60_000)
+    page.elapsed = time.perf_counter() - t0  # type: ignore[attr-defined]
     return page
+
+
+def settle(page: object) -> None:
+    """Wait until Streamlit has finished running the script and charts are drawn."""
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
+    )
+    page.wait_for_timeout(1500)  # type: ignore[attr-defined]
 
 
 def shot(page: object, name: str) -> None:
@@ -129,15 +156,56 @@ def shot(page: object, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
 
 
-def test_overview_page_shows_engine_values(server: str, browser: object, demo_db: Path) -> None:
-    with Store.open(demo_db, read_only=True) as store:
-        events = Engine(store).compute_kpi("tz-recruitment-events", AS_OF)
-    page = open_page(browser, server)
-    page.get_by_text("就业工作指标总览").first.wait_for(timeout=60_000)  # type: ignore[attr-defined]
-    page.get_by_text("已达标").first.wait_for(timeout=30_000)  # type: ignore[attr-defined]
-    page.wait_for_timeout(1500)  # type: ignore[attr-defined]
+def test_overview_page_shows_engine_values(server: str, browser: object, expected: dict) -> None:
+    results = expected
+    page = open_page(browser, server, "", wait_text="目标指标")
+    page.get_by_text("企业职工劳动合同签订率").first.wait_for(timeout=60_000)  # type: ignore[attr-defined]
+    settle(page)
     shot(page, "overview")
-    assert format_value(events.actual, "场") in page.content()  # type: ignore[attr-defined]
+    body = page.inner_text("body")  # type: ignore[attr-defined]
+    for kpi_id in ("tz-recruitment-events", "tz-contract-signing-rate", "tz-vacancies-collected"):
+        assert format_value(results[kpi_id].actual, results[kpi_id].unit) in body, kpi_id
+    n_off = sum(r.status == "off_track" for r in results.values())
+    assert re.search(rf"滞后\s+{n_off}\s", body), body[:400]
+
+
+def test_overview_in_english(server: str, browser: object) -> None:
+    page = open_page(browser, server, "", wait_text="目标指标")
+    page.get_by_text("English").first.click()  # type: ignore[attr-defined]
+    page.get_by_text("Employment programme KPIs").first.wait_for(timeout=60_000)  # type: ignore[attr-defined]
+    settle(page)
+    shot(page, "overview_en")
+    assert "Off track" in page.inner_text("body")  # type: ignore[attr-defined]
+
+
+def test_kpi_detail_page_draws_charts(server: str, browser: object, expected: dict) -> None:
+    r = expected["tz-contract-signing-rate"]
+    page = open_page(browser, server, "kpi?kpi=tz-contract-signing-rate", wait_text="口径说明")
+    page.wait_for_selector(".js-plotly-plot", timeout=60_000)  # type: ignore[attr-defined]
+    settle(page)
+    shot(page, "kpi_detail")
+    body = page.inner_text("body")  # type: ignore[attr-defined]
+    assert format_value(r.actual, "%") in body and "劳动合同签订率达98%" in body.replace(" ", "")
+
+
+def test_programmes_page(server: str, browser: object) -> None:
+    page = open_page(browser, server, "programmes", wait_text="重点任务")
+    settle(page)
+    shot(page, "programmes")
+    from metrics.catalogue import load_catalogues
+
+    cat = load_catalogues()["changping-huitian-2022"]
+    body = page.inner_text("body")  # type: ignore[attr-defined]
+    assert f"补贴与奖励标准（{len(cat.subsidies)}）" in body
+    assert all(task.title in body for task in cat.tasks)
+
+
+def test_delivery_page(server: str, browser: object) -> None:
+    page = open_page(browser, server, "delivery", wait_text="需复核")
+    page.wait_for_selector(".js-plotly-plot", timeout=60_000)  # type: ignore[attr-defined]
+    settle(page)
+    shot(page, "delivery")
+    assert "受理" in page.inner_text("body")  # type: ignore[attr-defined]
 
 
 def test_chromium_is_usable_without_a_download() -> None:

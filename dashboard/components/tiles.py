@@ -57,7 +57,12 @@ def tile(row: pd.Series, history: list[float], before: float | None, lang: str) 
         )
         pace = "" if pd.isna(row["pace"]) else f" · {t('pace')} {row['pace']:.2f}"
         st.caption(f"{row['lead_unit']}{pace}")
-        st.page_link("views/kpi_detail.py", label=t("explain"), query_params={"kpi": row["kpi_id"]}, icon="🔎")
+        st.page_link(
+            "views/kpi_detail.py",
+            label=t("explain"),
+            query_params={"kpi": row["kpi_id"]},
+            icon=":material/arrow_forward:",
+        )
 
 
 def tile_grid(

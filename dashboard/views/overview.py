@@ -22,9 +22,11 @@ for col, status in zip(cols, STATUS_LABELS, strict=True):
 
 f1, f2, f3 = st.columns(3)
 titles = dict(zip(df["programme"], df[f"programme_title_{L}"], strict=False))
-programmes = f1.multiselect(t("programme"), list(titles), format_func=titles.__getitem__)
-units = f2.multiselect(t("lead_unit"), sorted(df["lead_unit"].dropna().unique()))
-statuses = f3.multiselect(t("status"), list(STATUS_LABELS), format_func=lambda s: status_label(s, L))
+programmes = f1.multiselect(t("programme"), list(titles), format_func=titles.__getitem__, placeholder=t("all"))
+units = f2.multiselect(t("lead_unit"), sorted(df["lead_unit"].dropna().unique()), placeholder=t("all"))
+statuses = f3.multiselect(
+    t("status"), list(STATUS_LABELS), format_func=lambda s: status_label(s, L), placeholder=t("all")
+)
 view = tables.filter_results(df, programmes=programmes, lead_units=units, statuses=statuses)
 
 targeted = view[view["status"] != "monitoring"]
