@@ -166,3 +166,14 @@ def delivery(pid: str, start: dt.date, end: dt.date) -> tuple[pd.DataFrame, ...]
     s = store()
     assert s is not None
     return _delivery(str(s.path), s.data_version(), pid, start, end)
+
+
+def dimension_label(kpi: Any, dimension: str, lang: str) -> str:
+    """A breakdown dimension as a person reads it: the upload template's Chinese header, or its name."""
+    from metrics.records import RECORD_TYPES
+
+    m = kpi.measure
+    source = getattr(m, "source", None) or getattr(getattr(m, "numerator", None), "source", None)
+    if lang == "zh" and source in RECORD_TYPES and dimension in RECORD_TYPES[source].column_names:
+        return RECORD_TYPES[source].column(dimension).header_zh
+    return dimension.replace("_", " ")

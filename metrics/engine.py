@@ -129,9 +129,28 @@ def _formula(kpi: Kpi) -> tuple[str, str]:
             return "统计期内最近一次填报的累计数", "latest cumulative value reported in the window"
         return "统计期内各期填报数之和", "sum of values reported for periods in the window"
     assert isinstance(m, SqlMeasure)
+    if m.file in SQL_FORMULAS:
+        return SQL_FORMULAS[m.file]
     doc = (SQL_DIR / m.file).read_text(encoding="utf-8").splitlines()
     comment = " ".join(line.lstrip("- ").strip() for line in doc if line.startswith("--"))
     return comment, f"named query metrics/sql/{m.file}"
+
+
+# The definitions of DESIGN §3 in words, for the named queries under metrics/sql/.
+SQL_FORMULAS: dict[str, tuple[str, str]] = {
+    "contract_signing_rate.sql": (
+        "Σ签订劳动合同人数 ÷ Σ职工人数，每家企业只取统计期内最近一期报表",
+        "Σ contracts signed ÷ Σ employees, over each enterprise's latest return in the window",
+    ),
+    "dispute_closure_rate.sql": (
+        "统计期内结案数 ÷（统计期内受理数 + 期初未结案数）",
+        "cases closed in the window ÷ (cases accepted in the window + cases open at its start)",
+    ),
+    "mediation_closure_rate.sql": (
+        "统计期内以调解方式结案数 ÷ 统计期内结案数",
+        "cases closed by mediation in the window ÷ cases closed in the window",
+    ),
+}
 
 
 class Engine:

@@ -24,7 +24,7 @@ def _is_share(unit: str) -> bool:
     return unit in ("%", "％")
 
 
-def _layout(fig: go.Figure, title: str, y_title: str, share: bool) -> go.Figure:
+def _layout(fig: go.Figure, title: str, y_title: str, share: bool, lang: str = "zh") -> go.Figure:
     fig.update_layout(
         title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
         font={"family": FONT, "size": 13},
@@ -34,13 +34,19 @@ def _layout(fig: go.Figure, title: str, y_title: str, share: bool) -> go.Figure:
         hovermode="x unified",
         plot_bgcolor="#ffffff",
     )
-    fig.update_yaxes(title_text=y_title, gridcolor="#e5e8ee", tickformat=".1%" if share else ",~r", rangemode="tozero")
-    fig.update_xaxes(gridcolor="#f0f2f5")
+    # shares near a threshold (97% vs 98%) would be a flat line on a 0–100% axis
+    fig.update_yaxes(
+        title_text=y_title,
+        gridcolor="#e5e8ee",
+        tickformat=".1%" if share else ",~r",
+        rangemode="normal" if share else "tozero",
+    )
+    fig.update_xaxes(gridcolor="#f0f2f5", tickformat="%Y年%-m月" if lang == "zh" else "%b %Y")
     return fig
 
 
 def trend_figure(
-    series: pd.DataFrame, *, title: str, unit: str, target: float | None, labels: dict[str, str]
+    series: pd.DataFrame, *, title: str, unit: str, target: float | None, labels: dict[str, str], lang: str = "zh"
 ) -> go.Figure:
     """Actual as of each week/month end, the expected-pace line and the target."""
     share = _is_share(unit)
@@ -72,7 +78,7 @@ def trend_figure(
             annotation_text=labels["target"],
             annotation_position="top left",
         )
-    return _layout(fig, title, f"{labels['value']}（{unit}）", share)
+    return _layout(fig, title, f"{labels['value']}（{unit}）", share, lang)
 
 
 def breakdown_figure(df: pd.DataFrame, dimension: str, *, title: str, unit: str, dim_label: str) -> go.Figure:

@@ -66,6 +66,7 @@ fig = charts.trend_figure(
     unit=unit,
     target=None if row["target"] != row["target"] else float(row["target"]),
     labels={"actual": t("actual"), "expected": t("expected_line"), "target": t("target_line"), "value": t("value")},
+    lang=L,
 )
 st.plotly_chart(fig, width="stretch", config={"displaylogo": False})
 
@@ -74,14 +75,18 @@ frames = {"trend": series}
 if not kpi.dimensions:
     st.caption(t("no_breakdown"))
 else:
-    tabs = st.tabs(list(kpi.dimensions[:6]))
+    tabs = st.tabs([state.dimension_label(kpi, d, L) for d in kpi.dimensions[:6]])
     for tab, dim in zip(tabs, kpi.dimensions[:6], strict=False):
         with tab:
             df = state.breakdown(kpi_id, dim, as_of)
             frames[dim] = df
             st.plotly_chart(
                 charts.breakdown_figure(
-                    df, dim, title=t("breakdown_title").format(name=row[f"name_{L}"], dim=dim), unit=unit, dim_label=dim
+                    df,
+                    dim,
+                    title=t("breakdown_title").format(name=row[f"name_{L}"], dim=state.dimension_label(kpi, dim, L)),
+                    unit=unit,
+                    dim_label=state.dimension_label(kpi, dim, L),
                 ),
                 width="stretch",
                 config={"displaylogo": False},
