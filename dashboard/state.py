@@ -79,7 +79,7 @@ def _tile_context(db: str, data_version: int, as_of: dt.date) -> tuple[dict[str,
 
     s = _open_store(db)
     hist = snapshot_history(s, as_of, weeks=12)
-    histories = {k: [float(v) for v in g["actual"].dropna()] for k, g in hist.groupby("kpi_id")}
+    histories = {str(k): [float(v) for v in g["actual"].dropna()] for k, g in hist.groupby("kpi_id")}
     prev = previous_snapshot_date(s, as_of)
     before: dict[str, float | None] = {}
     if prev is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Literal
 
 import pandas as pd
 import streamlit as st
@@ -11,7 +12,8 @@ from dashboard.components.tables import progress_share
 from dashboard.i18n import t
 from metrics.format import format_value, status_label
 
-BADGE_COLORS = {
+BadgeColor = Literal["red", "orange", "yellow", "blue", "green", "violet", "gray", "grey", "primary"]
+BADGE_COLORS: dict[str, BadgeColor] = {
     "achieved": "green",
     "on_track": "blue",
     "at_risk": "orange",

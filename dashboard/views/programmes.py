@@ -46,7 +46,7 @@ for task in cat.tasks:
         if kpis:
             rows = []
             for k in kpis:
-                r = results.loc[k.id]
+                r: dict = results.loc[k.id].to_dict()
                 rows.append(
                     {
                         t("kpi"): getattr(k, f"name_{L}"),
