@@ -437,15 +437,16 @@ def _rng(seed: int, *key: str) -> np.random.Generator:
 def _fixed_strings(parts: Sequence[str | tuple[np.ndarray, int]], n: int) -> pa.Array:
     """Build n equal-length strings from constant text and zero-padded numbers, straight into an Arrow buffer.
 
-    Ten million ids this way take a fraction of the time of formatting or Arrow string kernels.
+    Digits are written column by column (contiguous) and transposed once: ten million ids take about a
+    second, a fraction of formatting them or of Arrow's string kernels.
     """
     encoded = [p.encode("utf-8") if isinstance(p, str) else p for p in parts]
     width = sum(len(p) if isinstance(p, bytes) else p[1] for p in encoded)
-    buf = np.empty((n, width), dtype=np.uint8)
+    by_column = np.empty((width, n), dtype=np.uint8)
     col = 0
     for p in encoded:
         if isinstance(p, bytes):
-            buf[:, col : col + len(p)] = np.frombuffer(p, dtype=np.uint8)
+            by_column[col : col + len(p)] = np.frombuffer(p, dtype=np.uint8)[:, None]
             col += len(p)
             continue
         numbers, digits = p
@@ -453,13 +454,15 @@ def _fixed_strings(parts: Sequence[str | tuple[np.ndarray, int]], n: int) -> pa.
         if n and (rest.min() < 0 or rest.max() >= 10**digits):
             raise ValueError(f"number does not fit {digits} digits: {rest.min()}..{rest.max()}")
         for k in range(digits - 1, -1, -1):
-            buf[:, col + k] = rest % 10 + 48
+            np.remainder(rest, 10, out=by_column[col + k], casting="unsafe")
             rest //= 10
+        by_column[col : col + digits] += 48
         col += digits
-    offsets = np.arange(0, (n + 1) * width, width, dtype=np.int32 if (n + 1) * width < 2**31 else np.int64)
-    typ = pa.string() if offsets.dtype == np.int32 else pa.large_string()
-    arr = pa.Array.from_buffers(typ, n, [None, pa.py_buffer(offsets), pa.py_buffer(buf)])
-    return arr if typ == pa.string() else arr.cast(pa.string())
+    buf = np.ascontiguousarray(by_column.T)
+    offsets = np.arange(0, (n + 1) * width, width, dtype=np.int64)
+    if offsets[-1] < 2**31:
+        return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(buf)])
+    return pa.Array.from_buffers(pa.large_string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(buf)])
 
 
 def _dictionary(indices: np.ndarray, values: Sequence[str] | np.ndarray, null: np.ndarray | None = None) -> pa.Array:
@@ -516,7 +519,14 @@ def _force_total(
 
 
 def _decimal(values: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
-    return pa.array(np.round(values, 2), mask=null).cast(pa.decimal128(18, 2))
+    """Yuan as DECIMAL(18,2), built from integer cents (a float cast is slow on ten million rows)."""
+    n = len(values)
+    words = np.empty((n, 2), dtype=np.int64)  # 128-bit little-endian two's complement
+    words[:, 0] = np.round(np.nan_to_num(np.asarray(values, dtype=float)) * 100)
+    words[:, 1] = words[:, 0] >> 63
+    nulls = 0 if null is None else int(np.count_nonzero(null))
+    validity = pa.py_buffer(np.packbits(~null, bitorder="little")) if null is not None and nulls else None
+    return pa.Array.from_buffers(pa.decimal128(18, 2), n, [validity, pa.py_buffer(words)], null_count=nulls)
 
 
 def _minimum_wage(day: np.ndarray, days: np.ndarray) -> np.ndarray:
@@ -597,7 +607,6 @@ class _Calendar:
         self.month = self.days.astype("datetime64[M]").astype(np.int64) % 12 + 1
         self.dom = (self.days - self.days.astype("datetime64[M]")).astype(np.int64) + 1
         self.weekday = (self.days.astype(np.int64) + 3) % 7  # 0 = Monday
-        self.month_index = (self.year - START.year) * 12 + self.month - 1
         self.years = list(range(START.year, as_of.year + 1))
         growth = {2022: 0.84, 2023: 1.0, 2024: 1.07, 2025: 1.14, 2026: 1.21}
         self.growth = {y: growth.get(y, 1.21 * 1.06 ** (y - 2026)) for y in self.years}
@@ -620,9 +629,9 @@ class _Calendar:
     def index(self, day: dt.date) -> int:
         return (day - START).days
 
-    def year_span(self, year: int, start: dt.date | None = None) -> tuple[int, int]:
-        """[lo, hi) day indices of a calendar year, clipped to START..as_of and to `start`."""
-        lo = max(self.index(dt.date(year, 1, 1)), 0, self.index(start) if start else 0)
+    def year_span(self, year: int) -> tuple[int, int]:
+        """[lo, hi) day indices of a calendar year, clipped to START..as_of."""
+        lo = max(self.index(dt.date(year, 1, 1)), 0)
         hi = min(self.index(dt.date(year, 12, 31)) + 1, self.n)
         return lo, max(lo, hi)
 
@@ -2205,8 +2214,8 @@ def _write(path: Path, tables: Mapping[str, pa.Table], *, replace: bool, progres
     return counts
 
 
-def _exists_message(path: Path) -> str:
-    return f"数据库文件已存在：{path}；如需重建演示数据请指定 replace=True。/ {path} exists; pass replace=True to rebuild it."
+def _exists_message(path: Path, how: str = "replace=True") -> str:
+    return f"数据库文件已存在：{path}；如需重建演示数据请指定 {how}。/ {path} exists; pass {how} to rebuild it."
 
 
 def build_demo(
@@ -2244,7 +2253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--replace", action="store_true", help="rebuild an existing file")
     args = parser.parse_args(argv)
     if args.db.exists() and not args.replace:
-        print(_exists_message(args.db), file=sys.stderr)
+        print(_exists_message(args.db, "--replace"), file=sys.stderr)
         return 1
     t0 = time.perf_counter()
     tables = generate(args.seed, args.scale, args.as_of)
