@@ -33,6 +33,7 @@ from metrics.catalogue.models import (
 from metrics.compile import (
     Params,
     aggregate_sql,
+    date_column,
     filter_sql,
     ident,
     relation,
@@ -266,6 +267,17 @@ class Engine:
         params = Params()
         exprs: list[str] = []
         names: list[tuple[str, str]] = []
+        # The outer WHERE bounds every date column used to the union of the windows, so DuckDB's zone maps
+        # can skip row groups outside them (uploads arrive by district and date, so tables are clustered).
+        spans: dict[str, tuple[dt.date, dt.date]] = {}
+        for k in kpis:
+            w = self.window(cat, k, as_of)
+            m = k.measure
+            for sm in [m.numerator, m.denominator] if isinstance(m, RatioMeasure) else [m]:
+                if getattr(sm, "source", None) == source:
+                    col = date_column(sm)  # type: ignore[arg-type]
+                    lo, hi = spans.get(col, (w.start, w.end))
+                    spans[col] = (min(lo, w.start), max(hi, w.end))
         for k in kpis:
             w = self.window(cat, k, as_of)
             m = k.measure
@@ -279,7 +291,9 @@ class Engine:
                 names.append((k.id, role))
                 exprs.append(f"count(*) FILTER (WHERE {win})")
                 names.append((k.id, f"rows_{role}"))
-        sql = f"SELECT {', '.join(exprs)} FROM {relation(source)} WHERE district = {params.add(district)}"  # noqa: S608
+        bounds = " OR ".join(f"{col} BETWEEN {params.add(lo)} AND {params.add(hi)}" for col, (lo, hi) in spans.items())
+        where = f"district = {params.add(district)} AND ({bounds or 'TRUE'})"
+        sql = f"SELECT {', '.join(exprs)} FROM {relation(source)} WHERE {where}"  # noqa: S608
         row = self.store.cursor().execute(sql, params.values).fetchone()
         assert row is not None
         for (kid, role), v in zip(names, row, strict=True):
