@@ -177,3 +177,17 @@ def dimension_label(kpi: Any, dimension: str, lang: str) -> str:
     if lang == "zh" and source in RECORD_TYPES and dimension in RECORD_TYPES[source].column_names:
         return RECORD_TYPES[source].column(dimension).header_zh
     return dimension.replace("_", " ")
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _briefing(db: str, data_version: int, as_of: dt.date, lang: str) -> str:
+    from metrics.briefing import weekly_briefing
+
+    return weekly_briefing(_open_store(db), as_of, catalogues=catalogues(), lang=lang)
+
+
+def briefing(as_of: dt.date, lang: str) -> str:
+    """The weekly briefing HTML (same as `kpi report weekly`)."""
+    s = store()
+    assert s is not None
+    return _briefing(str(s.path), s.data_version(), as_of, lang)

@@ -13,6 +13,14 @@ as_of = st.session_state["as_of"]
 L = lang()
 st.title(t("overview_title"))
 st.caption(f"{t('as_of')} {format_date(as_of, L)}")
+st.download_button(
+    t("briefing_download"),
+    data=lambda: state.briefing(as_of, L),
+    file_name=f"weekly-briefing-{as_of.isoformat()}.html",
+    mime="text/html",
+    icon=":material/download:",
+    on_click="ignore",
+)
 
 df = state.results(as_of)
 
