@@ -15,7 +15,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from dashboard import state  # noqa: E402
-from dashboard.i18n import LANGS, t  # noqa: E402
+from dashboard.i18n import LANGS, lang, t  # noqa: E402
 
 st.set_page_config(page_title="就业工作指标看板", page_icon=":material/dashboard:", layout="wide")
 
@@ -26,6 +26,16 @@ with st.sidebar:
         pinned = os.environ.get("KPI_AS_OF")
         st.session_state["as_of"] = dt.date.fromisoformat(pinned) if pinned else dt.date.today()
     st.date_input(t("as_of"), key="as_of", format="YYYY-MM-DD")
+    cats = state.catalogues()
+    st.multiselect(
+        t("programme"),
+        list(cats),
+        format_func=lambda p: getattr(cats[p].programme, f"short_title_{lang()}"),
+        key="programmes",
+        placeholder=t("all"),
+    )
+    districts = sorted({c.programme.district for c in cats.values()})
+    st.multiselect(t("district"), districts, key="districts", placeholder=t("all"))
 
 HERE = Path(__file__).resolve().parent
 pages = [

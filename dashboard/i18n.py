@@ -17,6 +17,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "programme": {"zh": "项目", "en": "Programme"},
     "all": {"zh": "全部", "en": "All"},
     "lead_unit": {"zh": "牵头单位", "en": "Lead unit"},
+    "district": {"zh": "区", "en": "District"},
     "status": {"zh": "状态", "en": "Status"},
     "kpi": {"zh": "指标", "en": "KPI"},
     "actual": {"zh": "实际", "en": "Actual"},

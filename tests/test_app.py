@@ -169,3 +169,16 @@ def test_delivery_page_counts_equal_the_computation(small_db: Path) -> None:
     assert shown["受理"] == str(int(expected["received"].sum())) == "3"
     assert shown["核准金额"] == "5,500元"
     assert any("需复核（1）" in s.value for s in at.subheader)
+
+
+def test_sidebar_programme_filter_scopes_the_counts(small_db: Path) -> None:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["as_of"] = AS_OF
+    at.session_state["programmes"] = ["tongzhou-2025"]
+    at.run()
+    assert not at.exception
+    with Store.open(small_db) as store:
+        results = Engine(store).compute(AS_OF, "tongzhou-2025")
+    shown = {m.label: m.value for m in at.metric}
+    assert shown[status_label("monitoring")] == str(sum(r.status == "monitoring" for r in results))
+    assert "重点项目就近吸纳就业人员比例" not in shown  # a Changping KPI

@@ -12,6 +12,15 @@ from metrics.format import format_value, status_label
 from metrics.status import URGENCY
 
 
+def filter_scope(df: pd.DataFrame, programmes: list[str], districts: list[str]) -> pd.DataFrame:
+    """The sidebar's programme and district choice (empty means all)."""
+    if programmes:
+        df = df[df["programme"].isin(programmes)]
+    if districts:
+        df = df[df["district"].isin(districts)]
+    return df
+
+
 def filter_results(
     df: pd.DataFrame, *, programmes: list[str], lead_units: list[str], statuses: list[str]
 ) -> pd.DataFrame:

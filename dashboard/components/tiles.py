@@ -23,6 +23,9 @@ BADGE_COLORS: dict[str, BadgeColor] = {
 }
 
 
+UNCHANGED = {"zh": "与上周持平", "en": "unchanged"}
+
+
 def change_text(row: pd.Series, before: float | None, lang: str) -> str | None:
     """'+12场' or '+0.4个百分点' since last week's stored snapshot; None when there is nothing to compare."""
     actual = row["actual"]
@@ -31,12 +34,17 @@ def change_text(row: pd.Series, before: float | None, lang: str) -> str | None:
     diff = float(actual) - float(before)
     if row["unit"] in ("%", "％"):
         points = diff * 100
+        if abs(points) < 0.05:
+            return UNCHANGED[lang]
         return f"{points:+.1f}{'个百分点' if lang == 'zh' else ' pts'}"
+    if abs(diff) < 1e-9:
+        return UNCHANGED[lang]
     sign = "+" if diff >= 0 else "-"
     return sign + format_value(abs(diff), row["unit"], lang)
 
 
 def tile(row: pd.Series, history: list[float], before: float | None, lang: str) -> None:
+    delta = change_text(row, before, lang)
     with st.container(border=True):
         st.badge(status_label(row["status"], lang), color=BADGE_COLORS.get(row["status"], "gray"))
         target = (
@@ -47,8 +55,10 @@ def tile(row: pd.Series, history: list[float], before: float | None, lang: str) 
         st.metric(
             row[f"name_{lang}"],
             format_value(row["actual"], row["unit"], lang),
-            delta=change_text(row, before, lang),
-            delta_color="normal" if row["comparator"] != "<=" else "inverse",
+            delta=delta,
+            delta_color="off" if delta == UNCHANGED[lang] else "normal" if row["comparator"] != "<=" else "inverse",
+            delta_arrow="off" if delta == UNCHANGED[lang] else "auto",
+            delta_description=t("since_last_week") if delta else None,
             chart_data=history if len(history) >= 2 else None,
             chart_type="line",
             help=f"{row[f'programme_title_{lang}']} · {row['clause']}",

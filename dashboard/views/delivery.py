@@ -19,7 +19,13 @@ cats = state.catalogues()
 st.title(t("delivery_title"))
 
 c1, c2 = st.columns([2, 2])
-pid = c1.selectbox(t("programme"), list(cats), format_func=lambda p: getattr(cats[p].programme, f"short_title_{L}"))
+chosen = st.session_state.get("programmes") or list(cats)
+pid = c1.selectbox(
+    t("programme"),
+    list(cats),
+    index=list(cats).index(chosen[0]),
+    format_func=lambda p: getattr(cats[p].programme, f"short_title_{L}"),
+)
 period = c2.date_input(t("period"), (dt.date(as_of.year, 1, 1), as_of), max_value=as_of, format="YYYY-MM-DD")
 start, end = period if isinstance(period, tuple) and len(period) == 2 else (dt.date(as_of.year, 1, 1), as_of)
 

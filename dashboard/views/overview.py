@@ -23,19 +23,18 @@ st.download_button(
 )
 
 df = state.results(as_of)
+df = tables.filter_scope(df, st.session_state.get("programmes", []), st.session_state.get("districts", []))
 
 cols = st.columns(len(STATUS_LABELS))
 for col, status in zip(cols, STATUS_LABELS, strict=True):
     col.metric(status_label(status, L), int((df["status"] == status).sum()), border=True)
 
-f1, f2, f3 = st.columns(3)
-titles = dict(zip(df["programme"], df[f"programme_title_{L}"], strict=False))
-programmes = f1.multiselect(t("programme"), list(titles), format_func=titles.__getitem__, placeholder=t("all"))
+f2, f3 = st.columns(2)
 units = f2.multiselect(t("lead_unit"), sorted(df["lead_unit"].dropna().unique()), placeholder=t("all"))
 statuses = f3.multiselect(
     t("status"), list(STATUS_LABELS), format_func=lambda s: status_label(s, L), placeholder=t("all")
 )
-view = tables.filter_results(df, programmes=programmes, lead_units=units, statuses=statuses)
+view = tables.filter_results(df, programmes=[], lead_units=units, statuses=statuses)
 
 targeted = view[view["status"] != "monitoring"]
 st.subheader(f"{t('targets_section')}（{len(targeted)}）")

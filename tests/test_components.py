@@ -1,0 +1,60 @@
+"""Display helpers: weekly change text, progress share, markdown escaping and clause highlighting, CSV safety."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from dashboard.components.tables import progress_share
+from dashboard.components.text import escape_markdown, highlighted_markdown, locate
+from dashboard.components.tiles import change_text
+from metrics.export import safe_csv
+from metrics.format import format_number, format_value
+
+
+def row(actual: float, unit: str, target: float = 300, comparator: str = ">=") -> pd.Series:
+    return pd.Series({"actual": actual, "unit": unit, "target": target, "comparator": comparator})
+
+
+def test_change_since_last_week() -> None:
+    assert change_text(row(286, "场"), 280, "zh") == "+6场"
+    assert change_text(row(31342, "个"), 30704, "zh") == "+638个"
+    assert change_text(row(0.975, "%"), 0.972, "zh") == "+0.3个百分点"
+    assert change_text(row(0.9720, "%"), 0.97201, "zh") == "与上周持平"
+    assert change_text(row(280, "场"), 286, "en") == "-6"
+    assert change_text(row(280, "场"), None, "zh") is None
+
+
+def test_progress_share() -> None:
+    assert progress_share(row(150, "场")) == 0.5
+    assert progress_share(row(400, "场")) == 1.0
+    assert progress_share(row(120, "人", target=100, comparator="<=")) == pytest.approx(100 / 120)
+    assert progress_share(row(float("nan"), "场")) is None
+
+
+def test_chinese_number_conventions() -> None:
+    assert format_value(285, "场") == "285场"
+    assert format_value(40000, "个") == "4万个"
+    assert format_value(31342, "个") == "3.13万个"
+    assert format_value(2.5e8, "元") == "2.5亿元"
+    assert format_value(0.97199, "%") == "97.2%"
+    assert format_number(1_000_000) == "100万"
+    assert format_number(1_000_000, "en") == "1 million"
+
+
+def test_markdown_is_escaped_and_the_quote_highlighted() -> None:
+    hostile = "[点我](javascript:alert(1)) <script>x</script> **粗** :red[红]"
+    esc = escape_markdown(hostile)
+    assert "\\[" in esc and "\\<script" in esc and "\\*\\*" in esc and "\\:red" in esc
+    doc = "第一段。\n\n确保就业直播活动每月不少于2期，\n每年开展各类招聘活动不少于300场。\n"
+    assert locate(doc, "每年开展各类招聘活动不少于 300 场") is not None
+    md = highlighted_markdown(doc, "不少于2期，每年开展")
+    assert md.count(":orange-background[") == 2  # the quote spans a line break
+
+
+def test_csv_export_neutralises_formulas() -> None:
+    data = safe_csv(pd.DataFrame({"名称": ['=HYPERLINK("x")', "+1", "-2", "@SUM(A1)", "正常"], "数": [1, -2, 3, 4, 5]}))
+    text = data.decode("utf-8")
+    assert text.startswith("\ufeff")
+    assert "'=HYPERLINK" in text and "'+1" in text and "'-2" in text and "'@SUM" in text
+    assert "\n正常,5" in text.replace("\r", "") and ",-2\n" in text.replace("\r", "")  # numbers stay numbers
