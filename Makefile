@@ -22,7 +22,7 @@ $(KPI_DB): | $(VENV)/.installed
 demo: $(KPI_DB)
 
 run: install $(KPI_DB)
-	KPI_DB=$(KPI_DB) $(VENV)/bin/streamlit run dashboard/app.py --server.port $(PORT) --server.address localhost
+	KPI_DB=$(KPI_DB) $(PY) -m dashboard.serve --server.port $(PORT) --server.address localhost
 
 test: install
 	$(PY) -m pytest -q
