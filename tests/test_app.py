@@ -182,3 +182,20 @@ def test_sidebar_programme_filter_scopes_the_counts(small_db: Path) -> None:
     shown = {m.label: m.value for m in at.metric}
     assert shown[status_label("monitoring")] == str(sum(r.status == "monitoring" for r in results))
     assert "重点项目就近吸纳就业人员比例" not in shown  # a Changping KPI
+
+
+def test_warm_up_fills_the_caches_the_pages_read(small_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import streamlit as st
+
+    from dashboard import serve, state
+
+    st.cache_data.clear()
+    serve.warm(AS_OF)
+
+    def no_compute(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the overview recomputed instead of using the warmed cache")
+
+    monkeypatch.setattr(Engine, "compute", no_compute)
+    from metrics.catalogue import load_catalogues
+
+    assert len(state.results(AS_OF)) == sum(len(c.kpis) for c in load_catalogues().values())
