@@ -191,3 +191,20 @@ def briefing(as_of: dt.date, lang: str) -> str:
     s = store()
     assert s is not None
     return _briefing(str(s.path), s.data_version(), as_of, lang)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _monitoring_table(db: str, data_version: int, as_of: dt.date, lang: str, kpi_ids: tuple[str, ...]) -> pd.DataFrame:
+    from dashboard.components import tables
+    from dashboard.i18n import STRINGS
+
+    df = results(as_of).set_index("kpi_id").loc[list(kpi_ids)].reset_index()
+    drop = [STRINGS[k][lang] for k in ("target", "progress", "pace", "status")]
+    return tables.overview_table(df, lang).drop(columns=drop)
+
+
+def monitoring_table(as_of: dt.date, lang: str, kpi_ids: tuple[str, ...]) -> pd.DataFrame:
+    """The monitoring KPIs' display table (formatted once per data version, date, language and filter)."""
+    s = store()
+    assert s is not None
+    return _monitoring_table(str(s.path), s.data_version(), as_of, lang, kpi_ids)

@@ -46,11 +46,7 @@ else:
 
 monitoring = view[view["status"] == "monitoring"]
 with st.expander(f"{t('monitoring_section')}（{len(monitoring)}）", expanded=False):
-    st.dataframe(
-        tables.overview_table(monitoring, L).drop(columns=[t("target"), t("progress"), t("pace"), t("status")]),
-        hide_index=True,
-        width="stretch",
-    )
+    st.dataframe(state.monitoring_table(as_of, L, tuple(monitoring["kpi_id"])), hide_index=True, width="stretch")
 
 left, right = st.columns(2)
 with left:
