@@ -26,7 +26,7 @@ import pandas as pd
 
 from metrics.catalogue import Catalogue, Kpi, load_catalogues
 from metrics.engine import Engine, KpiResult
-from metrics.format import format_date, format_value, status_label
+from metrics.format import STATUS_COLORS, format_date, format_value, status_label
 from metrics.freshness import REPORTED_WITHIN_DAYS, stale_data, stale_reported_kpis
 from metrics.records import RECORD_TYPES
 from metrics.snapshots import load_snapshot, previous_snapshot_date
@@ -37,14 +37,6 @@ __all__ = ["BriefingData", "Mover", "StatusChange", "collect_briefing", "render_
 
 TOP_MOVERS = 8
 BAD = ("at_risk", "off_track")
-STATUS_COLORS = {
-    "achieved": "#1e8449",
-    "on_track": "#2e86c1",
-    "at_risk": "#d68910",
-    "off_track": "#c0392b",
-    "no_data": "#7f8c8d",
-    "monitoring": "#6c5ce7",
-}
 OVERDUE_COLUMNS = ("task_id", "title", "lead_unit", "due_date", "days_overdue")
 
 # --------------------------------------------------------------------------- data

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-__all__ = ["STATUS_LABELS", "format_date", "format_number", "format_value", "status_label"]
+__all__ = ["STATUS_COLORS", "STATUS_LABELS", "format_date", "format_number", "format_value", "status_label"]
 
 STATUS_LABELS: dict[str, dict[str, str]] = {
     "achieved": {"zh": "已达标", "en": "Achieved"},
@@ -18,6 +18,16 @@ STATUS_LABELS: dict[str, dict[str, str]] = {
     "off_track": {"zh": "滞后", "en": "Off track"},
     "no_data": {"zh": "无数据", "en": "No data"},
     "monitoring": {"zh": "监测", "en": "Monitoring"},
+}
+
+# One colour per status, shared by the dashboard's charts and the weekly briefing.
+STATUS_COLORS: dict[str, str] = {
+    "achieved": "#1e8449",
+    "on_track": "#2e86c1",
+    "at_risk": "#d68910",
+    "off_track": "#c0392b",
+    "no_data": "#7f8c8d",
+    "monitoring": "#6c5ce7",
 }
 
 SHARE_UNITS = {"%", "％"}

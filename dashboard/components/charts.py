@@ -10,14 +10,6 @@ import plotly.graph_objects as go
 
 FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
 COLORS = {"actual": "#1f5fa8", "expected": "#8a94a6", "target": "#c0392b", "bar": "#3b7dd8"}
-STATUS_COLORS = {
-    "achieved": "#1e8449",
-    "on_track": "#2e86c1",
-    "at_risk": "#d68910",
-    "off_track": "#c0392b",
-    "no_data": "#7f8c8d",
-    "monitoring": "#6c5ce7",
-}
 
 
 def _is_share(unit: str) -> bool:
