@@ -64,11 +64,10 @@ def tile(row: pd.Series, history: list[float], before: float | None, lang: str) 
             help=f"{row[f'programme_title_{lang}']} · {row['clause']}",
         )
         share = progress_share(row)
-        st.progress(
-            share or 0.0, text=f"{t('target')} {target} · {t('progress')} {'—' if share is None else f'{share:.1%}'}"
-        )
         pace = "" if pd.isna(row["pace"]) else f" · {t('pace')} {row['pace']:.2f}"
-        st.caption(f"{row['lead_unit']}{pace}")
+        done = "—" if share is None else f"{share:.1%}"
+        # one element for target, progress, lead unit and pace keeps the overview light (≤ 1.5 s to draw)
+        st.progress(share or 0.0, text=f"{t('target')} {target} · {t('progress')} {done}  \n{row['lead_unit']}{pace}")
         st.page_link(
             "views/kpi_detail.py",
             label=t("explain"),
