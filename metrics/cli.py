@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -34,10 +35,13 @@ def _as_of(value: str | None) -> dt.date:
         raise click.BadParameter(f"日期格式应为 YYYY-MM-DD / expected YYYY-MM-DD: {value!r}") from None
 
 
+DB_WAIT_SECONDS = float(os.environ.get("KPI_DB_WAIT", "15"))
+
+
 def _open(db: Path | None, *, read_only: bool = False) -> Store:
     path = db or default_db_path()
     try:
-        return Store.open(path, read_only=read_only)
+        return Store.open(path, read_only=read_only, wait_seconds=DB_WAIT_SECONDS)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from exc
 

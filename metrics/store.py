@@ -14,6 +14,7 @@ import contextlib
 import os
 import re
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -61,19 +62,34 @@ class Store:
     # ------------------------------------------------------------------ opening
 
     @classmethod
-    def open(cls, path: Path | str | None = None, *, read_only: bool = False, migrate: bool = True) -> Store:
-        """Open (and create) the database file; migrations run unless read_only."""
+    def open(
+        cls, path: Path | str | None = None, *, read_only: bool = False, migrate: bool = True, wait_seconds: float = 0.0
+    ) -> Store:
+        """Open (and create) the database file; migrations run unless read_only.
+
+        DuckDB lets one process hold a file; if another does, retry for up to `wait_seconds`, then fail clearly.
+        """
         p = Path(path) if path is not None else default_db_path()
         if read_only and not p.exists():
             raise StoreError(f"数据库文件不存在 / database file not found: {p}")
         if not read_only:
             p.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            con = duckdb.connect(str(p), read_only=read_only)
-        except duckdb.IOException as exc:
-            raise StoreError(
-                f"无法打开数据库 {p}：可能正被另一个进程写入。/ cannot open {p}: another process may hold the write lock. ({exc})"
-            ) from exc
+        deadline = time.monotonic() + max(0.0, wait_seconds)
+        while True:
+            try:
+                con = duckdb.connect(str(p), read_only=read_only)
+                break
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower():
+                    raise StoreError(f"无法打开数据库 {p} / cannot open {p}: {exc}") from exc
+                if time.monotonic() >= deadline:
+                    raise StoreError(
+                        f"数据库 {p} 正被另一个进程（通常是正在运行的看板）占用，等待 {wait_seconds:g} 秒后仍未释放。"
+                        "请在看板的“数据上传”页面导入，或先停止看板再运行命令。"
+                        f" / {p} is held by another process (usually the running dashboard); waited {wait_seconds:g} s. "
+                        "Import through the app's upload page, or stop the app first."
+                    ) from exc
+                time.sleep(0.25)
         store = cls(con, p)
         if migrate and not read_only:
             store.migrate()
