@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from dashboard import state  # noqa: E402
+from dashboard import auth, state  # noqa: E402
 from dashboard.i18n import LANGS, lang, t  # noqa: E402
 
 st.set_page_config(page_title="就业工作指标看板", page_icon=":material/dashboard:", layout="wide")
@@ -38,27 +38,60 @@ with st.sidebar:
     st.multiselect(t("district"), districts, key="districts", placeholder=t("all"))
 
 HERE = Path(__file__).resolve().parent
-pages = [
-    st.Page(
-        HERE / "views" / "overview.py",
-        title=t("nav_overview"),
-        icon=":material/dashboard:",
-        url_path="overview",
-        default=True,
-    ),
-    st.Page(HERE / "views" / "kpi_detail.py", title=t("nav_detail"), icon=":material/query_stats:", url_path="kpi"),
-    st.Page(
-        HERE / "views" / "programmes.py",
-        title=t("nav_programmes"),
-        icon=":material/description:",
-        url_path="programmes",
-    ),
-    st.Page(HERE / "views" / "delivery.py", title=t("nav_delivery"), icon=":material/payments:", url_path="delivery"),
-]
-page = st.navigation(pages)
+
+
+def page(file: str, key: str, icon: str, url: str, default: bool = False) -> st.Page:
+    return st.Page(HERE / "views" / file, title=t(key), icon=icon, url_path=url, default=default)
+
+
+# Each role sees only its pages; the service layer checks every read and write again.
+PAGES: dict[str, list[tuple[str, str, str, str]]] = {
+    "overview": [("overview.py", "nav_overview", ":material/dashboard:", "overview")],
+    "detail": [("kpi_detail.py", "nav_detail", ":material/query_stats:", "kpi")],
+    "programmes": [("programmes.py", "nav_programmes", ":material/description:", "programmes")],
+    "delivery": [("delivery.py", "nav_delivery", ":material/payments:", "delivery")],
+    "press": [("press.py", "nav_press", ":material/campaign:", "press")],
+}
+ROLE_PAGES: dict[str, list[str]] = {
+    "leader": ["overview", "detail", "programmes", "delivery"],
+    "office": ["overview", "detail", "programmes", "delivery"],
+    "department": ["overview", "detail", "programmes", "delivery"],
+    "admin": ["overview", "detail", "programmes", "delivery"],
+    "press": ["press"],
+}
+
+principal = auth.current()
+if principal is None:
+    # Every page is registered (hidden) so a shared link resolves; the login form runs instead of it, and
+    # after signing in the visitor lands on the page the link asked for.
+    login = page("login.py", "login", ":material/login:", "login", default=True)
+    every = [login, *(page(*spec) for group in PAGES.values() for spec in group)]
+    nav = st.navigation(every, position="hidden")
+    st.session_state.setdefault("after_login", (nav.url_path, st.query_params.to_dict()))
+    if state.store() is None:
+        st.error(t("no_db"))
+        st.stop()
+    if nav.url_path == login.url_path:
+        nav.run()
+    else:  # only the page st.navigation returned may run; show the same form in its place
+        from dashboard.components import login_form
+
+        login_form.render()
+    st.stop()
+else:
+    entries = [spec for group in ROLE_PAGES[principal.role] for spec in PAGES[group]]
+    pages = [page(*spec, default=i == 0) for i, spec in enumerate(entries)]
+    nav = st.navigation(pages)
+    target, query = st.session_state.pop("after_login", ("", {}))
+    wanted = next((p for p, spec in zip(pages, entries, strict=True) if spec[3] == target), None)
+    if wanted is not None and wanted.url_path != nav.url_path:
+        st.switch_page(wanted, query_params=query)
+    with st.sidebar:
+        st.caption(f"{t('signed_in_as')}：{principal.display} · {t('role_' + principal.role)}")
+        st.button(t("logout"), on_click=auth.sign_out, icon=":material/logout:")
 
 if state.store() is None:
     st.error(t("no_db"))
     st.stop()
 
-page.run()
+nav.run()

@@ -208,3 +208,32 @@ def monitoring_table(as_of: dt.date, lang: str, kpi_ids: tuple[str, ...]) -> pd.
     s = store()
     assert s is not None
     return _monitoring_table(str(s.path), s.data_version(), as_of, lang, kpi_ids)
+
+
+def require(action: str, *, unit: str | None = None) -> Any:
+    """The signed-in principal if it may take `action`; otherwise the page stops with a refusal.
+
+    The check is the service layer's (metrics.access) and refusals are logged, so opening a page by URL
+    with the wrong role is refused and recorded, not merely hidden.
+    """
+    from dashboard import auth
+    from dashboard.i18n import t
+    from metrics.access import AccessDenied, check
+
+    principal = auth.current()
+    if principal is None:
+        st.warning(t("login_title"))
+        st.stop()
+    s = store()
+    try:
+        try:
+            from metrics.users import guarded
+        except ImportError:  # accounts module not installed yet
+            check(principal, action, unit=unit)
+        else:
+            assert s is not None
+            guarded(s, principal, action, unit=unit)
+    except AccessDenied:
+        st.error(t("denied"))
+        st.stop()
+    return principal

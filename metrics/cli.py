@@ -283,6 +283,11 @@ def demo(db: Path | None, seed: int, scale: float, as_of: str | None, replace: b
     day = _as_of(as_of)
     counts = build_demo(path, seed=seed, scale=scale, as_of=day, replace=replace)
     total = sum(counts.values())
+    from metrics.users import create_demo_accounts
+
+    with Store.open(path) as store:
+        accounts = create_demo_accounts(store)
+    click.echo("演示账号 / demo accounts: " + ", ".join(f"{u} / {p}" for u, p in accounts.items()))
     if snapshots:
         from metrics.snapshots import backfill_snapshots
 
@@ -293,6 +298,17 @@ def demo(db: Path | None, seed: int, scale: float, as_of: str | None, replace: b
     for name, n in counts.items():
         click.echo(f"  {name:<20} {n:>12,}")
 
+
+def _register() -> None:
+    from metrics.cli_admin import backup_cmd, restore_cmd
+    from metrics.cli_users import user
+
+    main.add_command(user)
+    main.add_command(backup_cmd, "backup")
+    main.add_command(restore_cmd, "restore")
+
+
+_register()
 
 if __name__ == "__main__":
     main()

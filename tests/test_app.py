@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from metrics.access import Principal
 from metrics.engine import Engine
 from metrics.format import STATUS_LABELS, format_value, status_label
 from metrics.store import Store
+from metrics.users import add_user
 from tests.conftest import insert
 
 AS_OF = dt.date(2026, 11, 21)
@@ -50,13 +52,25 @@ def small_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
                 },
             ],
         )
+        for name, role, unit in (
+            ("leader", "leader", None),
+            ("press", "press", None),
+            ("hrss", "department", "区人力社保局"),
+            ("office", "office", None),
+        ):
+            add_user(store, None, name, role, unit=unit)  # no password: sessions are set directly here
     monkeypatch.setenv("KPI_DB", str(db))
     return db
 
 
-def run_app(lang: str = "zh") -> AppTest:
+LEADER = Principal("leader", "leader")
+
+
+def run_app(lang: str = "zh", principal: Principal | None = LEADER) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     at.session_state["as_of"] = AS_OF
+    if principal is not None:
+        at.session_state["principal"] = principal
     at.session_state["lang"] = lang
     at.run()
     assert not at.exception, at.exception
@@ -97,9 +111,10 @@ def test_missing_database_says_how_to_build_one(tmp_path: Path, monkeypatch: pyt
     assert "make run" in at.error[0].value
 
 
-def run_page(page: str, lang: str = "zh", **query: str) -> AppTest:
+def run_page(page: str, lang: str = "zh", principal: Principal = LEADER, **query: str) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     at.session_state["as_of"] = AS_OF
+    at.session_state["principal"] = principal
     at.session_state["lang"] = lang
     for k, v in query.items():
         at.query_params[k] = v
@@ -174,6 +189,7 @@ def test_delivery_page_counts_equal_the_computation(small_db: Path) -> None:
 def test_sidebar_programme_filter_scopes_the_counts(small_db: Path) -> None:
     at = AppTest.from_file(APP, default_timeout=60)
     at.session_state["as_of"] = AS_OF
+    at.session_state["principal"] = LEADER
     at.session_state["programmes"] = ["tongzhou-2025"]
     at.run()
     assert not at.exception
@@ -199,3 +215,21 @@ def test_warm_up_fills_the_caches_the_pages_read(small_db: Path, monkeypatch: py
     from metrics.catalogue import load_catalogues
 
     assert len(state.results(AS_OF)) == sum(len(c.kpis) for c in load_catalogues().values())
+
+
+def test_signed_out_visitors_only_see_the_login_page(small_db: Path) -> None:
+    at = run_app(principal=None)
+    assert at.title[0].value == "登录就业工作指标看板"
+    assert not at.metric
+
+
+def test_press_sees_only_releases_and_is_refused_kpis_by_url(small_db: Path) -> None:
+    press = Principal("press", "press")
+    at = run_app(principal=press)
+    assert at.title[0].value == "统计发布" and not at.metric
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["as_of"] = AS_OF
+    at.session_state["principal"] = press
+    at.run()
+    with pytest.raises(Exception):  # the overview is not among the press role's pages
+        at.switch_page("views/overview.py").run()

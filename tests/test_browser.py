@@ -26,6 +26,7 @@ from metrics.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
+DEMO_PASSWORDS = {"leader": "demo-leader-2026", "press": "demo-press-2026", "hrss": "demo-hrss-2026"}
 SHOTS = ROOT / "artifacts" / "screenshots"
 AS_OF = dt.date(2026, 11, 21)
 CHROMIUM_ARGS = [
@@ -62,9 +63,11 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("browser") / "demo.duckdb"
     build_demo(db, seed=42, scale=0.05, as_of=AS_OF)
     from metrics.snapshots import backfill_snapshots
+    from metrics.users import create_demo_accounts
 
     with Store.open(db) as store:
         backfill_snapshots(store, AS_OF, weeks=6)  # sparklines and "change since last week"
+        create_demo_accounts(store)
     return db
 
 
@@ -132,15 +135,30 @@ def browser() -> Iterator[object]:
         b.close()
 
 
-def open_page(browser: object, url: str, path: str = "", wait_text: str = "") -> object:
+def open_page(browser: object, url: str, path: str = "", wait_text: str = "", user: str = "leader") -> object:
+    """Open a page as a demo user: the login form first, then the page that was asked for."""
     page = browser.new_page(viewport={"width": 1440, "height": 2400}, locale="zh-CN")  # type: ignore[attr-defined]
-    t0 = time.perf_counter()
     page.goto(f"{url}/{path}")
-    page.wait_for_selector("[data-testid='stAppViewContainer']", timeout=60_000)
+    login(page, user, DEMO_PASSWORDS[user])
     if wait_text:
         page.get_by_text(wait_text).first.wait_for(timeout=60_000)
-    page.elapsed = time.perf_counter() - t0  # type: ignore[attr-defined]
     return page
+
+
+def login(page: object, user: str, password: str) -> None:
+    try:
+        page.get_by_text("登录就业工作指标看板").first.wait_for(timeout=60_000)  # type: ignore[attr-defined]
+    except Exception:
+        shot(page, "login_failure")
+        raise
+    settle(page)
+    try:
+        page.get_by_label("用户名").fill(user, timeout=15_000)  # type: ignore[attr-defined]
+    except Exception:
+        shot(page, "login_failure")
+        raise
+    page.get_by_label("密码").fill(password)  # type: ignore[attr-defined]
+    page.get_by_role("button", name="登录").click()  # type: ignore[attr-defined]
 
 
 def settle(page: object) -> None:
@@ -206,6 +224,17 @@ def test_delivery_page(server: str, browser: object) -> None:
     settle(page)
     shot(page, "delivery")
     assert "受理" in page.inner_text("body")  # type: ignore[attr-defined]
+
+
+def test_wrong_password_is_refused_and_press_sees_releases_only(server: str, browser: object) -> None:
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(server)
+    login(page, "leader", "wrong-password-1")
+    page.get_by_text("用户名或密码错误").first.wait_for(timeout=30_000)
+    press = open_page(browser, server, "", wait_text="暂无已发布的统计发布", user="press")
+    body = press.inner_text("body")  # type: ignore[attr-defined]
+    assert "总览" not in body and "指标详情" not in body
+    shot(press, "press")
 
 
 def test_chromium_is_usable_without_a_download() -> None:

@@ -12,6 +12,7 @@ from dashboard.components import delivery as view
 from dashboard.i18n import STRINGS, lang, t
 from metrics.export import safe_csv
 
+principal = state.require("kpi.read")
 as_of = st.session_state["as_of"]
 L = lang()
 S = {k: v[L] for k, v in STRINGS.items()}

@@ -12,6 +12,7 @@ from metrics.catalogue import source_text
 from metrics.export import safe_csv
 from metrics.format import format_date, format_value, status_label
 
+principal = state.require("kpi.read")
 as_of = st.session_state["as_of"]
 L = lang()
 meta = state.kpi_meta()

@@ -12,6 +12,7 @@ from metrics.catalogue import source_text
 from metrics.format import format_date, format_value, status_label
 from metrics.subsidy_text import standard_text
 
+principal = state.require("kpi.read")
 as_of = st.session_state["as_of"]
 L = lang()
 cats = state.catalogues()

@@ -1,0 +1,160 @@
+"""Department scorecard: for each lead unit (牵头单位), how its tasks and reports stand on a date.
+
+Leadership and the office compare units; a department sees its own row. The figures come from the task
+ledger (metrics.ledger) and, for reporting timeliness, from the same 45-day rule as the stale-data list
+(metrics.freshness), so every page counts alike. Also the overdue-task frame the weekly briefing takes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+
+import pandas as pd
+
+from metrics.access import AccessDenied, Principal, check
+from metrics.catalogue import load_catalogues
+from metrics.catalogue.models import ReportedMeasure
+from metrics.freshness import stale_reported_kpis
+from metrics.ledger import Catalogues, overdue_milestones, task_ledger, task_refs
+from metrics.store import Store
+
+__all__ = ["OVERDUE_TASK_COLUMNS", "SCORECARD_COLUMNS", "department_scorecard", "overdue_tasks_frame"]
+
+SCORECARD_COLUMNS = (
+    "unit",
+    "tasks_led",
+    "accounts_opened",
+    "not_opened",
+    "open",
+    "closure_requested",
+    "closed",
+    "overdue_milestones",
+    "open_notices",
+    "overdue_notices",
+    "last_update",
+    "days_since_update",
+    "reported_kpis",
+    "reported_on_time",
+    "reporting_timeliness",
+)
+OVERDUE_TASK_COLUMNS = ("task_id", "title", "lead_unit", "due_date", "days_overdue")
+
+
+def department_scorecard(
+    store: Store,
+    principal: Principal,
+    as_of: dt.date,
+    unit: str | None = None,
+    *,
+    catalogues: Catalogues | None = None,
+) -> pd.DataFrame:
+    """One row per unit that leads a task or a reported KPI (or only `unit`); departments get their own row.
+
+    - tasks_led: catalogue tasks with the unit among their lead units; accounts_opened / not_opened and the
+      account statuses open / closure_requested / closed split them.
+    - overdue_milestones: milestones of those tasks due before as_of and not done (accounts not closed).
+    - open_notices / overdue_notices: unanswered supervision notices on those tasks, and those past reply_by.
+    - last_update / days_since_update: the unit's latest progress update (on any task) on or before as_of.
+    - reported_kpis / reported_on_time / reporting_timeliness: KPIs measured by reported numbers whose lead
+      unit is the unit, those with a progress report whose period ends in the 45 days up to as_of, and their
+      share (None when the unit leads no reported KPI).
+    """
+    check(principal, "ledger.read")
+    if principal.role == "department":
+        if principal.unit is None or (unit is not None and unit != principal.unit):
+            raise AccessDenied(principal, "ledger.read", unit)
+        unit = principal.unit
+    cats = catalogues if catalogues is not None else load_catalogues()
+    refs = task_refs(cats)
+
+    units: list[str] = []
+    reported_led: Counter[str] = Counter()
+    for cat in cats.values():
+        for task in cat.tasks:
+            units.extend(u for u in task.lead_units if u not in units)
+        for kpi in cat.kpis:
+            if isinstance(kpi.measure, ReportedMeasure):
+                reported_led[kpi.lead_unit] += 1
+                if kpi.lead_unit not in units:
+                    units.append(kpi.lead_unit)
+    if unit is not None:
+        units = [unit]
+
+    ledger = task_ledger(store, principal, as_of=as_of, catalogues=cats)
+    statuses: dict[str, Counter[str]] = defaultdict(Counter)
+    overdue: Counter[str] = Counter()
+    for rec in ledger.itertuples(index=False):
+        for u in refs[str(rec.task_id)].task.lead_units:
+            statuses[u][str(rec.status)] += 1
+            overdue[u] += int(rec.overdue_milestones)  # type: ignore[arg-type]
+
+    open_n: Counter[str] = Counter()
+    late_n: Counter[str] = Counter()
+    for task_id, reply_by in store.execute("SELECT task_id, reply_by FROM supervision_notices WHERE status = 'open'"):
+        ref = refs.get(task_id)
+        if ref is None:
+            continue
+        for u in ref.task.lead_units:
+            open_n[u] += 1
+            late_n[u] += int(reply_by < as_of)
+
+    last_update = {
+        str(u): at.date()
+        for u, at in store.execute(
+            "SELECT unit, max(reported_at) FROM task_updates WHERE unit IS NOT NULL AND reported_at < ? GROUP BY unit",
+            [dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())],
+        )
+    }
+    stale = Counter(str(u) for u in stale_reported_kpis(store, as_of, dict(cats))["lead_unit"])
+
+    rows = []
+    for u in units:
+        st = statuses.get(u, Counter())
+        led = sum(st.values())
+        last = last_update.get(u)
+        on_time = reported_led[u] - stale[u]
+        rows.append(
+            {
+                "unit": u,
+                "tasks_led": led,
+                "accounts_opened": led - st["not_opened"],
+                "not_opened": st["not_opened"],
+                "open": st["open"],
+                "closure_requested": st["closure_requested"],
+                "closed": st["closed"],
+                "overdue_milestones": overdue[u],
+                "open_notices": open_n[u],
+                "overdue_notices": late_n[u],
+                "last_update": last,
+                "days_since_update": (as_of - last).days if last else None,
+                "reported_kpis": reported_led[u],
+                "reported_on_time": on_time,
+                "reporting_timeliness": on_time / reported_led[u] if reported_led[u] else None,
+            }
+        )
+    df = pd.DataFrame(rows, columns=list(SCORECARD_COLUMNS))
+    df["days_since_update"] = df["days_since_update"].astype("Int64")
+    df["reporting_timeliness"] = df["reporting_timeliness"].astype("Float64")
+    return df.sort_values(["tasks_led", "unit"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def overdue_tasks_frame(
+    store: Store, principal: Principal, as_of: dt.date, *, catalogues: Catalogues | None = None
+) -> pd.DataFrame:
+    """One row per task with an overdue milestone: its earliest such due date and the days since; most overdue
+    first. Exactly the columns metrics.briefing expects (task_id, title, lead_unit, due_date, days_overdue)."""
+    ms = overdue_milestones(store, principal, as_of, catalogues=catalogues)
+    rows: dict[str, dict[str, object]] = {}
+    for rec in ms.to_dict("records"):  # ordered by due date: a task's first row is its earliest overdue milestone
+        task_id = str(rec["task_id"])
+        if task_id not in rows:
+            rows[task_id] = {
+                "task_id": task_id,
+                "title": rec["task_title"],
+                "lead_unit": rec["lead_units"],
+                "due_date": rec["due_date"],
+                "days_overdue": int(rec["days_overdue"]),
+            }
+    df = pd.DataFrame(list(rows.values()), columns=list(OVERDUE_TASK_COLUMNS))
+    return df.sort_values(["days_overdue", "task_id"], ascending=[False, True], kind="stable").reset_index(drop=True)
