@@ -51,12 +51,16 @@ PAGES: dict[str, list[tuple[str, str, str, str]]] = {
     "programmes": [("programmes.py", "nav_programmes", ":material/description:", "programmes")],
     "delivery": [("delivery.py", "nav_delivery", ":material/payments:", "delivery")],
     "press": [("press.py", "nav_press", ":material/campaign:", "press")],
+    "ledger": [("ledger.py", "nav_ledger", ":material/assignment:", "ledger")],
+    "scorecard": [("scorecard.py", "nav_scorecard", ":material/leaderboard:", "scorecard")],
+    "uploads": [("uploads.py", "nav_uploads", ":material/upload_file:", "uploads")],
+    "audit": [("audit.py", "nav_audit", ":material/history:", "audit")],
 }
 ROLE_PAGES: dict[str, list[str]] = {
-    "leader": ["overview", "detail", "programmes", "delivery"],
-    "office": ["overview", "detail", "programmes", "delivery"],
-    "department": ["overview", "detail", "programmes", "delivery"],
-    "admin": ["overview", "detail", "programmes", "delivery"],
+    "leader": ["overview", "detail", "programmes", "delivery", "ledger", "scorecard"],
+    "office": ["overview", "detail", "programmes", "delivery", "ledger", "scorecard", "uploads", "audit"],
+    "department": ["overview", "detail", "programmes", "ledger", "uploads", "scorecard", "delivery"],
+    "admin": ["overview", "detail", "programmes", "uploads", "audit"],
     "press": ["press"],
 }
 

@@ -179,18 +179,22 @@ def dimension_label(kpi: Any, dimension: str, lang: str) -> str:
     return dimension.replace("_", " ")
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _briefing(db: str, data_version: int, as_of: dt.date, lang: str) -> str:
+def briefing(as_of: dt.date, lang: str, principal: Any) -> str:
+    """The weekly briefing HTML (same as `kpi report weekly`), with the overdue tasks the principal may see."""
     from metrics.briefing import weekly_briefing
 
-    return weekly_briefing(_open_store(db), as_of, catalogues=catalogues(), lang=lang)
-
-
-def briefing(as_of: dt.date, lang: str) -> str:
-    """The weekly briefing HTML (same as `kpi report weekly`)."""
     s = store()
     assert s is not None
-    return _briefing(str(s.path), s.data_version(), as_of, lang)
+    return weekly_briefing(s, as_of, catalogues=catalogues(), lang=lang, overdue_tasks=overdue_tasks(principal, as_of))
+
+
+def overdue_tasks(principal: Any, as_of: dt.date) -> pd.DataFrame:
+    """Tasks with overdue milestones (read live: ledger writes do not change the KPI data version)."""
+    from metrics.scorecard import overdue_tasks_frame
+
+    s = store()
+    assert s is not None
+    return overdue_tasks_frame(s, principal, as_of, catalogues=catalogues())
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -210,7 +214,7 @@ def monitoring_table(as_of: dt.date, lang: str, kpi_ids: tuple[str, ...]) -> pd.
     return _monitoring_table(str(s.path), s.data_version(), as_of, lang, kpi_ids)
 
 
-def require(action: str, *, unit: str | None = None) -> Any:
+def require(action: str, *, unit: str | None = None, own_unit: bool = False) -> Any:
     """The signed-in principal if it may take `action`; otherwise the page stops with a refusal.
 
     The check is the service layer's (metrics.access) and refusals are logged, so opening a page by URL
@@ -224,6 +228,8 @@ def require(action: str, *, unit: str | None = None) -> Any:
     if principal is None:
         st.warning(t("login_title"))
         st.stop()
+    if own_unit:
+        unit = principal.unit
     s = store()
     try:
         try:

@@ -253,11 +253,14 @@ def report() -> None:
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 def weekly(db: Path | None, as_of: str | None, out: Path, lang: str) -> None:
     """One self-contained, printable HTML page: status counts, changes since last week, stale data."""
+    from metrics.access import Principal
     from metrics.briefing import weekly_briefing
+    from metrics.scorecard import overdue_tasks_frame
 
     day = _as_of(as_of)
     with _open(db, read_only=True) as store:
-        html = weekly_briefing(store, day, lang=lang)
+        overdue = overdue_tasks_frame(store, Principal("cli", "leader"), day)
+        html = weekly_briefing(store, day, lang=lang, overdue_tasks=overdue)
     out.write_text(html, encoding="utf-8")
     click.echo(f"周报已生成 / weekly briefing written: {out} ({len(html.encode('utf-8')) / 1024:.0f} KB)")
 
@@ -283,10 +286,12 @@ def demo(db: Path | None, seed: int, scale: float, as_of: str | None, replace: b
     day = _as_of(as_of)
     counts = build_demo(path, seed=seed, scale=scale, as_of=day, replace=replace)
     total = sum(counts.values())
+    from metrics.demo_ledger import seed_ledger
     from metrics.users import create_demo_accounts
 
     with Store.open(path) as store:
         accounts = create_demo_accounts(store)
+        seed_ledger(store, day)
     click.echo("演示账号 / demo accounts: " + ", ".join(f"{u} / {p}" for u, p in accounts.items()))
     if snapshots:
         from metrics.snapshots import backfill_snapshots

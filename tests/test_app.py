@@ -233,3 +233,55 @@ def test_press_sees_only_releases_and_is_refused_kpis_by_url(small_db: Path) -> 
     at.run()
     with pytest.raises(Exception):  # the overview is not among the press role's pages
         at.switch_page("views/overview.py").run()
+
+
+HRSS = Principal("hrss", "department", unit="区人力社保局")
+
+
+def test_department_opens_a_task_account_in_the_ledger_page(small_db: Path) -> None:
+    at = run_page("views/ledger.py", principal=HRSS)
+    at.selectbox(key="ledger_task").set_value("tz-t02").run()
+    assert any("尚未建账" in i.value for i in at.info)
+    at.text_area[0].set_value("<script>alert(1)</script> 每月两场直播")
+    at.text_input[0].set_value("张三")
+    at.button[0].click().run()  # the form's submit button: 建账
+    assert not at.exception, at.exception
+    with Store.open(small_db) as store:
+        row = store.execute("SELECT plan, owner, opened_by, version FROM task_accounts WHERE task_id = 'tz-t02'")
+    assert row == [("<script>alert(1)</script> 每月两场直播", "张三", "hrss", 1)]
+    assert any(t.value.startswith("<script>") for t in at.text)  # shown as text, not HTML
+
+
+def test_office_pages_are_refused_to_a_department_at_the_service_layer(small_db: Path) -> None:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["as_of"] = AS_OF
+    at.session_state["principal"] = HRSS
+    at.run()
+    nav = [p for p in ("views/audit.py",)]
+    for page in nav:
+        with pytest.raises(Exception):  # not among a department's pages
+            at.switch_page(page).run()
+    # the page's own check refuses too, and the refusal is logged
+    from dashboard import state  # noqa: F401
+    from metrics.access import AccessDenied
+    from metrics.users import guarded
+
+    with Store.open(small_db) as store:
+        with pytest.raises(AccessDenied):
+            guarded(store, HRSS, "audit.read")
+        assert store.execute("SELECT user_name, action, allowed FROM access_log WHERE action = 'audit.read'") == [
+            ("hrss", "audit.read", False)
+        ]
+
+
+def test_scorecard_and_audit_pages_run(small_db: Path) -> None:
+    at = run_page("views/scorecard.py", principal=Principal("office", "office"))
+    assert at.title[0].value.startswith("部门考评")
+    at = run_page("views/audit.py", principal=Principal("office", "office"))
+    assert at.title[0].value.startswith("变更记录")
+
+
+def test_uploads_page_offers_a_template(small_db: Path) -> None:
+    at = run_page("views/uploads.py", principal=HRSS)
+    assert at.title[0].value.startswith("数据上传")
+    assert at.selectbox(key="upload_type").value == "placements"

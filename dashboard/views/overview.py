@@ -16,7 +16,7 @@ st.title(t("overview_title"))
 st.caption(f"{t('as_of')} {format_date(as_of, L)}")
 st.download_button(
     t("briefing_download"),
-    data=lambda: state.briefing(as_of, L),
+    data=lambda: state.briefing(as_of, L, principal),
     file_name=f"weekly-briefing-{as_of.isoformat()}.html",
     mime="text/html",
     icon=":material/download:",
@@ -52,7 +52,11 @@ with st.expander(f"{t('monitoring_section')}（{len(monitoring)}）", expanded=F
 left, right = st.columns(2)
 with left:
     st.subheader(t("overdue_title"))
-    st.caption(t("ledger_pending"))
+    overdue = state.overdue_tasks(principal, as_of)
+    if overdue.empty:
+        st.success(t("overdue_none"))
+    else:
+        st.dataframe(overdue, hide_index=True, width="stretch")
 with right:
     st.subheader(t("stale_title"))
     stale = state.stale(as_of)

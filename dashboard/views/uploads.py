@@ -11,7 +11,7 @@ from metrics.records import RECORD_TYPES
 from metrics.templates import errors_xlsx, template_xlsx
 from metrics.uploads import upload, upload_history
 
-principal = state.require("upload.write", unit=None)
+principal = state.require("upload.write", own_unit=True)
 L = lang()
 st.title(t("uploads_title"))
 store = state.store()

@@ -1,0 +1,26 @@
+"""变更记录 Audit trail: who changed what, when, old → new. Read only: no path alters change-log rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from dashboard import state
+from dashboard.i18n import t
+from metrics.audit import change_history
+from metrics.export import safe_csv
+
+principal = state.require("audit.read")
+as_of = st.session_state["as_of"]
+store = state.store()
+assert store is not None
+st.title(t("audit_title"))
+c = st.columns(4)
+entity = c[0].text_input(t("entity")) or None
+user = c[1].text_input(t("user_name")) or None
+since = c[2].date_input(t("since"), as_of - dt.timedelta(days=30))
+until = c[3].date_input(t("until"), as_of)
+history = change_history(store, principal, entity=entity, user=user, since=since, until=until)
+st.dataframe(history, hide_index=True, width="stretch")
+st.download_button(t("download"), safe_csv(history), file_name=f"audit_{since}_{until}.csv", mime="text/csv")

@@ -1,0 +1,21 @@
+"""部门考评 Department scorecard: tasks led, status, overdue milestones, open notices, reporting timeliness."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import state
+from dashboard.i18n import t
+from metrics.scorecard import department_scorecard
+
+principal = state.require("ledger.read")
+as_of = st.session_state["as_of"]
+store = state.store()
+assert store is not None
+st.title(t("scorecard_title"))
+unit = principal.unit if principal.role == "department" else None
+st.dataframe(
+    department_scorecard(store, principal, as_of, unit=unit, catalogues=state.catalogues()),
+    hide_index=True,
+    width="stretch",
+)
