@@ -38,16 +38,14 @@ def catalogues() -> dict[str, Catalogue]:
 def _results(db: str, data_version: int, as_of: dt.date) -> pd.DataFrame:
     s = _open_store(db)
     rows = [r.as_dict() for r in Engine(s, catalogues()).compute(as_of)]
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).merge(kpi_meta(), on="kpi_id", how="left")
 
 
 def results(as_of: dt.date) -> pd.DataFrame:
     """Every KPI's result as of a date, joined with its catalogue fields (names, lead unit, clause)."""
     s = store()
     assert s is not None
-    df = _results(str(s.path), s.data_version(), as_of)
-    meta = kpi_meta()
-    return df.merge(meta, on="kpi_id", how="left")
+    return _results(str(s.path), s.data_version(), as_of)
 
 
 @st.cache_data(show_spinner=False)
@@ -188,13 +186,22 @@ def briefing(as_of: dt.date, lang: str, principal: Any) -> str:
     return weekly_briefing(s, as_of, catalogues=catalogues(), lang=lang, overdue_tasks=overdue_tasks(principal, as_of))
 
 
-def overdue_tasks(principal: Any, as_of: dt.date) -> pd.DataFrame:
-    """Tasks with overdue milestones (read live: ledger writes do not change the KPI data version)."""
+@st.cache_data(show_spinner=False, max_entries=64)
+def _overdue_tasks(
+    db: str, change_version: int, _principal: Any, who: tuple[str, str, str | None], as_of: dt.date
+) -> pd.DataFrame:
     from metrics.scorecard import overdue_tasks_frame
 
+    return overdue_tasks_frame(_open_store(db), _principal, as_of, catalogues=catalogues())
+
+
+def overdue_tasks(principal: Any, as_of: dt.date) -> pd.DataFrame:
+    """Tasks with overdue milestones, cached until the change log grows (every ledger write appends to it)."""
     s = store()
     assert s is not None
-    return overdue_tasks_frame(s, principal, as_of, catalogues=catalogues())
+    row = s.execute("SELECT coalesce(max(change_id), 0) FROM change_log")
+    who = (principal.user, principal.role, principal.unit)
+    return _overdue_tasks(str(s.path), int(row[0][0]), principal, who, as_of)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
