@@ -26,7 +26,8 @@ from metrics.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-DEMO_PASSWORDS = {"leader": "demo-leader-2026", "press": "demo-press-2026", "hrss": "demo-hrss-2026"}
+DEMO_PASSWORDS = {"leader": "demo-leader-2026", "press": "demo-press-2026", "hrss": "demo-hrss-2026",
+                  "office": "demo-office-2026"}
 SHOTS = ROOT / "artifacts" / "screenshots"
 AS_OF = dt.date(2026, 11, 21)
 CHROMIUM_ARGS = [
@@ -65,9 +66,12 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from metrics.snapshots import backfill_snapshots
     from metrics.users import create_demo_accounts
 
+    from metrics.demo_ledger import seed_ledger
+
     with Store.open(db) as store:
         backfill_snapshots(store, AS_OF, weeks=6)  # sparklines and "change since last week"
         create_demo_accounts(store)
+        seed_ledger(store, dt.date.today())
     return db
 
 
@@ -235,6 +239,27 @@ def test_wrong_password_is_refused_and_press_sees_releases_only(server: str, bro
     body = press.inner_text("body")  # type: ignore[attr-defined]
     assert "总览" not in body and "指标详情" not in body
     shot(press, "press")
+
+
+def test_department_ledger_and_uploads_pages(server: str, browser: object) -> None:
+    page = open_page(browser, server, "ledger", wait_text="任务台账", user="hrss")
+    settle(page)
+    shot(page, "ledger_department")
+    body = page.inner_text("body")  # type: ignore[attr-defined]
+    assert "建账" in body and "变更记录" not in body  # no audit page for a department
+    page.get_by_role("link", name="数据上传").click()  # type: ignore[attr-defined]
+    page.get_by_text("下载填报模板").first.wait_for(timeout=60_000)  # type: ignore[attr-defined]
+    settle(page)
+    shot(page, "uploads_department")
+
+
+def test_office_sees_overdue_tasks_and_the_audit_trail(server: str, browser: object) -> None:
+    page = open_page(browser, server, "", wait_text="逾期任务", user="office")
+    settle(page)
+    page.get_by_role("link", name="变更记录").click()  # type: ignore[attr-defined]
+    page.get_by_text("变更记录（只读").first.wait_for(timeout=60_000)  # type: ignore[attr-defined]
+    settle(page)
+    shot(page, "audit_office")
 
 
 def test_chromium_is_usable_without_a_download() -> None:
