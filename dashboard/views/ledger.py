@@ -30,24 +30,20 @@ table = ledger.task_ledger(store, principal, as_of=as_of, catalogues=cats)
 scope = st.session_state.get("programmes") or []
 if scope:
     table = table[table["programme"].isin(scope)]
-st.dataframe(
-    table[
-        [
-            "clause",
-            "title",
-            "lead_units",
-            "status_zh",
-            "owner",
-            "milestones",
-            "overdue_milestones",
-            "open_notices",
-            "progress_pct",
-            "last_update_at",
-        ]
-    ],
-    hide_index=True,
-    width="stretch",
-)
+LEDGER_HEADERS = {
+    "clause": ("条款", "Clause"),
+    "title": ("任务", "Task"),
+    "lead_units": ("牵头单位", "Lead units"),
+    "status_zh": ("状态", "Status"),
+    "owner": ("责任人", "Owner"),
+    "milestones": ("节点数", "Milestones"),
+    "overdue_milestones": ("逾期节点", "Overdue"),
+    "open_notices": ("未回复督办", "Open notices"),
+    "progress_pct": ("进度（%）", "Progress (%)"),
+    "last_update_at": ("最近报送", "Last update"),
+}
+shown = table[list(LEDGER_HEADERS)].rename(columns={k: v[0 if L == "zh" else 1] for k, v in LEDGER_HEADERS.items()})
+st.dataframe(shown, hide_index=True, width="stretch")
 if table.empty:
     st.stop()
 
