@@ -18,6 +18,7 @@ import pandas as pd
 from metrics.access import Principal, check
 from metrics.records import RECORD_TYPES
 from metrics.store import Store
+from metrics.users import logged_refusals
 
 __all__ = [
     "ACTIONS_ZH",
@@ -102,6 +103,7 @@ def _bound(value: dt.date | dt.datetime, *, end: bool) -> tuple[str, dt.datetime
     return ("<", start + dt.timedelta(days=1)) if end else (">=", start)
 
 
+@logged_refusals
 def change_history(
     store: Store,
     principal: Principal,

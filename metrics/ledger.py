@@ -26,6 +26,7 @@ from metrics.access import ACTIONS, AccessDenied, Principal, check
 from metrics.catalogue import Catalogue, Kpi, Task, load_catalogues
 from metrics.catalogue.models import ReportedMeasure
 from metrics.store import Store
+from metrics.users import logged_refusals
 
 __all__ = [
     "ACCOUNT_STATUS_ZH",
@@ -373,6 +374,7 @@ _EVIDENCE_META = "evidence_id, task_id, update_id, closure_id, file_name, sha256
 # --------------------------------------------------------------------------- 建账 and edits
 
 
+@logged_refusals
 def open_account(
     store: Store,
     principal: Principal,
@@ -423,6 +425,7 @@ def _insert_milestone(
     return row
 
 
+@logged_refusals
 def edit_account(
     store: Store,
     principal: Principal,
@@ -487,6 +490,7 @@ def _bump_milestone(
     return new
 
 
+@logged_refusals
 def add_milestone(
     store: Store,
     principal: Principal,
@@ -508,6 +512,7 @@ def add_milestone(
         return _insert_milestone(cur, principal, task_id, title, due, at)
 
 
+@logged_refusals
 def edit_milestone(
     store: Store,
     principal: Principal,
@@ -538,6 +543,7 @@ def edit_milestone(
         return _bump_milestone(cur, principal, ms, at, **changes)
 
 
+@logged_refusals
 def complete_milestone(
     store: Store,
     principal: Principal,
@@ -607,6 +613,7 @@ def _upsert_report(
     return new
 
 
+@logged_refusals
 def append_update(
     store: Store,
     principal: Principal,
@@ -674,6 +681,7 @@ def append_update(
 # --------------------------------------------------------------------------- 督办
 
 
+@logged_refusals
 def supervision_notice(
     store: Store,
     principal: Principal,
@@ -710,6 +718,7 @@ def supervision_notice(
     return row
 
 
+@logged_refusals
 def reply_notice(
     store: Store,
     principal: Principal,
@@ -744,6 +753,7 @@ def reply_notice(
 # --------------------------------------------------------------------------- 销账
 
 
+@logged_refusals
 def request_closure(
     store: Store,
     principal: Principal,
@@ -786,6 +796,7 @@ def request_closure(
     return row
 
 
+@logged_refusals
 def decide_closure(
     store: Store,
     principal: Principal,
@@ -863,6 +874,7 @@ class EvidenceFile:
     content: bytes
 
 
+@logged_refusals
 def account_detail(
     store: Store,
     principal: Principal,
@@ -920,6 +932,7 @@ def account_detail(
         cur.close()
 
 
+@logged_refusals
 def evidence_content(
     store: Store, principal: Principal, evidence_id: int, *, catalogues: Catalogues | None = None
 ) -> EvidenceFile:
@@ -962,6 +975,7 @@ LEDGER_COLUMNS = (
 )
 
 
+@logged_refusals
 def task_ledger(
     store: Store,
     principal: Principal,
@@ -1056,6 +1070,7 @@ OVERDUE_MILESTONE_COLUMNS = (
 )
 
 
+@logged_refusals
 def overdue_milestones(
     store: Store, principal: Principal, as_of: dt.date, *, catalogues: Catalogues | None = None
 ) -> pd.DataFrame:
@@ -1098,6 +1113,7 @@ OPEN_NOTICE_COLUMNS = (
 )
 
 
+@logged_refusals
 def open_notices(
     store: Store, principal: Principal, as_of: dt.date, *, catalogues: Catalogues | None = None
 ) -> pd.DataFrame:

@@ -18,6 +18,7 @@ from metrics.catalogue.models import ReportedMeasure
 from metrics.freshness import stale_reported_kpis
 from metrics.ledger import Catalogues, overdue_milestones, task_ledger, task_refs
 from metrics.store import Store
+from metrics.users import logged_refusals
 
 __all__ = ["OVERDUE_TASK_COLUMNS", "SCORECARD_COLUMNS", "department_scorecard", "overdue_tasks_frame"]
 
@@ -41,6 +42,7 @@ SCORECARD_COLUMNS = (
 OVERDUE_TASK_COLUMNS = ("task_id", "title", "lead_unit", "due_date", "days_overdue")
 
 
+@logged_refusals
 def department_scorecard(
     store: Store,
     principal: Principal,
@@ -139,6 +141,7 @@ def department_scorecard(
     return df.sort_values(["tasks_led", "unit"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
+@logged_refusals
 def overdue_tasks_frame(
     store: Store, principal: Principal, as_of: dt.date, *, catalogues: Catalogues | None = None
 ) -> pd.DataFrame:

@@ -10,16 +10,19 @@ import pandas as pd
 from metrics.access import Principal, check
 from metrics.ingest import ImportReport, ParsedFile, import_parsed
 from metrics.store import Store
+from metrics.users import logged_refusals
 
 __all__ = ["upload", "upload_history"]
 
 
+@logged_refusals
 def upload(store: Store, principal: Principal, parsed: ParsedFile) -> ImportReport:
     """Write a validated file for the principal's unit (one transaction; a file with errors writes nothing)."""
     check(principal, "upload.write", unit=principal.unit)
     return import_parsed(store, parsed, user=principal.user, unit=principal.unit)
 
 
+@logged_refusals
 def upload_history(store: Store, principal: Principal, limit: int = 200) -> pd.DataFrame:
     """Recent uploads with their counts: a department's own unit, everything for the office and admin."""
     check(principal, "upload.read", unit=principal.unit)

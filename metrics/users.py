@@ -8,6 +8,7 @@ even when the caller's own write rolls back.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import getpass
@@ -16,7 +17,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 import duckdb
 from argon2 import PasswordHasher
@@ -310,6 +311,30 @@ def log_access(
     """Append one access_log row (its own transaction): a login, a logout or a refused request."""
     with store.transaction() as cur:
         _record_access(cur, clock(), principal, action, allowed, unit, detail)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def logged_refusals(fn: Callable[Concatenate[Store, Principal, P], R]) -> Callable[Concatenate[Store, Principal, P], R]:
+    """Decorate a service function `(store, principal, …)`: a refused call is written to access_log, then raised.
+
+    So a forged request (a department calling another unit's ledger write, say) is refused and recorded at
+    the service layer, whatever page or script it came from.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(store: Store, principal: Principal, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(store, principal, *args, **kwargs)
+        except AccessDenied as exc:
+            # a read-only store cannot log; the refusal itself stands either way
+            with contextlib.suppress(Exception):
+                log_access(store, principal, exc.action, False, unit=exc.unit, detail=fn.__name__)
+            raise
+
+    return wrapper
 
 
 def guarded(

@@ -26,8 +26,12 @@ from metrics.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-DEMO_PASSWORDS = {"leader": "demo-leader-2026", "press": "demo-press-2026", "hrss": "demo-hrss-2026",
-                  "office": "demo-office-2026"}
+DEMO_PASSWORDS = {
+    "leader": "demo-leader-2026",
+    "press": "demo-press-2026",
+    "hrss": "demo-hrss-2026",
+    "office": "demo-office-2026",
+}
 SHOTS = ROOT / "artifacts" / "screenshots"
 AS_OF = dt.date(2026, 11, 21)
 CHROMIUM_ARGS = [
@@ -63,10 +67,9 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     db = tmp_path_factory.mktemp("browser") / "demo.duckdb"
     build_demo(db, seed=42, scale=0.05, as_of=AS_OF)
+    from metrics.demo_ledger import seed_ledger
     from metrics.snapshots import backfill_snapshots
     from metrics.users import create_demo_accounts
-
-    from metrics.demo_ledger import seed_ledger
 
     with Store.open(db) as store:
         backfill_snapshots(store, AS_OF, weeks=6)  # sparklines and "change since last week"

@@ -52,3 +52,15 @@ def test_concurrent_uploads_from_two_units_both_land_whole(tiny_duck: Store) -> 
     assert tiny_duck.count("vacancies") == 1200
     assert sorted(r.new for r in results) == [500, 700]  # type: ignore[attr-defined]
     assert tiny_duck.execute("SELECT count(*) FROM change_log WHERE entity = 'vacancies'") == [(1200,)]
+
+
+def test_a_forged_ledger_write_is_refused_and_logged(tiny_duck: Store) -> None:
+    import datetime as dt
+
+    from metrics import ledger
+
+    with pytest.raises(AccessDenied):  # tz-t10 is led by 区商务局, not 区人力社保局
+        ledger.open_account(tiny_duck, HRSS, "tz-t10", "plan", "owner", [("m", dt.date(2027, 1, 1))])
+    assert tiny_duck.execute("SELECT count(*) FROM task_accounts") == [(0,)]
+    logged = tiny_duck.execute("SELECT user_name, action, unit, allowed, detail FROM access_log")
+    assert logged == [("li", "ledger.write", "区商务局", False, "open_account")]
