@@ -199,9 +199,8 @@ def overdue_tasks(principal: Any, as_of: dt.date) -> pd.DataFrame:
     """Tasks with overdue milestones, cached until the change log grows (every ledger write appends to it)."""
     s = store()
     assert s is not None
-    row = s.execute("SELECT coalesce(max(change_id), 0) FROM change_log")
     who = (principal.user, principal.role, principal.unit)
-    return _overdue_tasks(str(s.path), int(row[0][0]), principal, who, as_of)
+    return _overdue_tasks(str(s.path), s.change_version(), principal, who, as_of)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

@@ -173,6 +173,11 @@ class Store:
         row = self.cursor().execute("SELECT version FROM data_version").fetchone()
         return int(row[0]) if row else 0
 
+    def change_version(self) -> int:
+        """The newest change-log id: grows with every write that is logged (ledger, users, uploads)."""
+        row = self.cursor().execute("SELECT coalesce(max(change_id), 0) FROM change_log").fetchone()
+        return int(row[0]) if row else 0
+
     @staticmethod
     def bump_data_version(cur: duckdb.DuckDBPyConnection) -> None:
         cur.execute("UPDATE data_version SET version = version + 1, changed_at = now()")
