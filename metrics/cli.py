@@ -291,7 +291,7 @@ def demo(db: Path | None, seed: int, scale: float, as_of: str | None, replace: b
 
     with Store.open(path) as store:
         accounts = create_demo_accounts(store)
-        seed_ledger(store, day)
+        seed_ledger(store, dt.date.today())  # ledger entries are stamped with the real clock
     click.echo("演示账号 / demo accounts: " + ", ".join(f"{u} / {p}" for u, p in accounts.items()))
     if snapshots:
         from metrics.snapshots import backfill_snapshots
