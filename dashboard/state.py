@@ -93,20 +93,18 @@ def tile_context(as_of: dt.date) -> tuple[dict[str, list[float]], dict[str, floa
     return _tile_context(str(s.path), s.data_version(), as_of)
 
 
-def stale(as_of: dt.date) -> pd.DataFrame | None:
-    """Record types and reported KPIs not updated within their expected frequency (None until available)."""
-    try:
-        from metrics.freshness import stale_data
-    except ImportError:
-        return None
+def stale(as_of: dt.date) -> pd.DataFrame:
+    """Record types not updated within their expected frequency."""
     s = store()
     assert s is not None
-    return _stale(str(s.path), s.data_version(), as_of, stale_data)
+    return _stale(str(s.path), s.data_version(), as_of)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _stale(db: str, data_version: int, as_of: dt.date, _fn: Any) -> pd.DataFrame:
-    df = _fn(_open_store(db), as_of)
+def _stale(db: str, data_version: int, as_of: dt.date) -> pd.DataFrame:
+    from metrics.freshness import stale_data
+
+    df = stale_data(_open_store(db), as_of)
     return df[df["stale"]] if "stale" in df else df
 
 
@@ -228,7 +226,8 @@ def require(action: str, *, unit: str | None = None, own_unit: bool = False) -> 
     """
     from dashboard import auth
     from dashboard.i18n import t
-    from metrics.access import AccessDenied, check
+    from metrics.access import AccessDenied
+    from metrics.users import guarded
 
     principal = auth.current()
     if principal is None:
@@ -237,14 +236,9 @@ def require(action: str, *, unit: str | None = None, own_unit: bool = False) -> 
     if own_unit:
         unit = principal.unit
     s = store()
+    assert s is not None
     try:
-        try:
-            from metrics.users import guarded
-        except ImportError:  # accounts module not installed yet
-            check(principal, action, unit=unit)
-        else:
-            assert s is not None
-            guarded(s, principal, action, unit=unit)
+        guarded(s, principal, action, unit=unit)
     except AccessDenied:
         st.error(t("denied"))
         st.stop()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -263,7 +262,3 @@ def test_office_sees_overdue_tasks_and_the_audit_trail(server: str, browser: obj
     page.get_by_text("变更记录（只读").first.wait_for(timeout=60_000)  # type: ignore[attr-defined]
     settle(page)
     shot(page, "audit_office")
-
-
-def test_chromium_is_usable_without_a_download() -> None:
-    assert shutil.which("chromium") or Path(CHROMIUM).exists()

@@ -1,4 +1,4 @@
-# mypy: disable-error-code="arg-type,str-bytes-safe,call-overload"
+# mypy: disable-error-code="arg-type,str-bytes-safe,call-overload,misc"
 """任务台账 Task ledger: 建账 (open), updates with evidence and reported values, 督办, 销账.
 
 Every action goes through metrics.ledger, which checks the role and unit again and refuses a save over a
@@ -162,12 +162,13 @@ for u in detail.updates.itertuples():
 if not detail.evidence.empty:
     st.markdown(f"**{t('evidence')}**")
     for e in detail.evidence.itertuples():
-        blob = ledger.evidence_content(store, principal, int(e.evidence_id), catalogues=cats)
+        # read (and permission-checked) only when someone downloads it, not on every page run
         st.download_button(
             f"{t('download')} {e.file_name}（SHA-256 {str(e.sha256)[:12]}…）",
-            blob.content,
+            data=lambda eid=int(e.evidence_id): ledger.evidence_content(store, principal, eid, catalogues=cats).content,
             file_name=str(e.file_name),
             key=f"ev_{e.evidence_id}",
+            on_click="ignore",
         )
 
 st.subheader(t("notices"))

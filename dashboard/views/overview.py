@@ -60,7 +60,7 @@ with left:
 with right:
     st.subheader(t("stale_title"))
     stale = state.stale(as_of)
-    if stale is None or stale.empty:
+    if stale.empty:
         st.success(t("stale_none"))
     else:
         st.dataframe(stale, hide_index=True, width="stretch")
