@@ -306,9 +306,11 @@ def demo(db: Path | None, seed: int, scale: float, as_of: str | None, replace: b
 
 def _register() -> None:
     from metrics.cli_admin import backup_cmd, restore_cmd
+    from metrics.cli_release import release
     from metrics.cli_users import user
 
     main.add_command(user)
+    main.add_command(release)
     main.add_command(backup_cmd, "backup")
     main.add_command(restore_cmd, "restore")
 

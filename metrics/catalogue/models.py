@@ -183,6 +183,8 @@ class Kpi(Strict):
     monitoring: bool = False  # computed and shown, no status
     dimensions: list[str] = []
     description: str | None = None
+    # the verb phrase of the press statement, e.g. 已开展各类招聘活动 → "全区今年已开展各类招聘活动285场"
+    statement_zh: str | None = None
 
     @model_validator(mode="after")
     def _target_or_monitoring(self) -> Kpi:
