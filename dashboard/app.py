@@ -21,21 +21,27 @@ st.set_page_config(page_title="就业工作指标看板", page_icon=":material/d
 
 with st.sidebar:
     st.radio("语言 / Language", list(LANGS), format_func=LANGS.__getitem__, key="lang", horizontal=True)
-    if "as_of" not in st.session_state:
-        # KPI_AS_OF pins the default date (demo databases and browser tests); otherwise today.
-        pinned = os.environ.get("KPI_AS_OF")
-        st.session_state["as_of"] = dt.date.fromisoformat(pinned) if pinned else dt.date.today()
-    st.date_input(t("as_of"), key="as_of", format="YYYY-MM-DD")
-    cats = state.catalogues()
-    st.multiselect(
-        t("programme"),
-        list(cats),
-        format_func=lambda p: getattr(cats[p].programme, f"short_title_{lang()}"),
-        key="programmes",
-        placeholder=t("all"),
-    )
-    districts = sorted({c.programme.district for c in cats.values()})
-    st.multiselect(t("district"), districts, key="districts", placeholder=t("all"))
+if "as_of" not in st.session_state:
+    # KPI_AS_OF pins the default date (demo databases and browser tests); otherwise today.
+    pinned = os.environ.get("KPI_AS_OF")
+    st.session_state["as_of"] = dt.date.fromisoformat(pinned) if pinned else dt.date.today()
+
+
+def filters() -> None:
+    """The shared filters of the KPI pages (the press page shows frozen releases: it has none)."""
+    with st.sidebar:
+        st.date_input(t("as_of"), key="as_of", format="YYYY-MM-DD")
+        cats = state.catalogues()
+        st.multiselect(
+            t("programme"),
+            list(cats),
+            format_func=lambda p: getattr(cats[p].programme, f"short_title_{lang()}"),
+            key="programmes",
+            placeholder=t("all"),
+        )
+        districts = sorted({c.programme.district for c in cats.values()})
+        st.multiselect(t("district"), districts, key="districts", placeholder=t("all"))
+
 
 HERE = Path(__file__).resolve().parent
 
@@ -51,14 +57,26 @@ PAGES: dict[str, list[tuple[str, str, str, str]]] = {
     "programmes": [("programmes.py", "nav_programmes", ":material/description:", "programmes")],
     "delivery": [("delivery.py", "nav_delivery", ":material/payments:", "delivery")],
     "press": [("press.py", "nav_press", ":material/campaign:", "press")],
+    "releases": [("releases.py", "nav_releases", ":material/approval:", "releases")],
     "ledger": [("ledger.py", "nav_ledger", ":material/assignment:", "ledger")],
     "scorecard": [("scorecard.py", "nav_scorecard", ":material/leaderboard:", "scorecard")],
     "uploads": [("uploads.py", "nav_uploads", ":material/upload_file:", "uploads")],
     "audit": [("audit.py", "nav_audit", ":material/history:", "audit")],
 }
 ROLE_PAGES: dict[str, list[str]] = {
-    "leader": ["overview", "detail", "programmes", "delivery", "ledger", "scorecard"],
-    "office": ["overview", "detail", "programmes", "delivery", "ledger", "scorecard", "uploads", "audit"],
+    "leader": ["overview", "detail", "programmes", "delivery", "ledger", "scorecard", "press"],
+    "office": [
+        "overview",
+        "detail",
+        "programmes",
+        "delivery",
+        "ledger",
+        "scorecard",
+        "uploads",
+        "releases",
+        "press",
+        "audit",
+    ],
     "department": ["overview", "detail", "programmes", "ledger", "uploads", "scorecard", "delivery"],
     "admin": ["overview", "detail", "programmes", "uploads", "audit"],
     "press": ["press"],
@@ -90,6 +108,8 @@ else:
     wanted = next((p for p, spec in zip(pages, entries, strict=True) if spec[3] == target), None)
     if wanted is not None and wanted.url_path != nav.url_path:
         st.switch_page(wanted, query_params=query)
+    if principal.role != "press":
+        filters()
     with st.sidebar:
         st.caption(f"{t('signed_in_as')}：{principal.display} · {t('role_' + principal.role)}")
         st.button(t("logout"), on_click=auth.sign_out, icon=":material/logout:")

@@ -212,6 +212,63 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "完成进度 = 实际 ÷ 目标；计数类指标另看进度比（实际 ÷ 按时间应完成量）。",
         "en": "Progress = actual ÷ target; for counts see pace (actual ÷ expected by now).",
     },
+    # ---- press releases (统计发布)
+    "nav_releases": {"zh": "发布管理", "en": "Release desk"},
+    "release_pick": {"zh": "选择发布", "en": "Release"},
+    "release_archive": {"zh": "发布档案", "en": "Release archive"},
+    "release_meta": {
+        "zh": "{label} · 数据截至{as_of} · {when}由 {who} 发布 · 内容校验值 {hash}",
+        "en": "{label} · data as of {as_of} · published {when} by {who} · content hash {hash}",
+    },
+    "release_draft_meta": {
+        "zh": "草稿 #{rid} · 数据截至{as_of} · {when}由 {who} 生成 · 内容校验值 {hash}",
+        "en": "Draft #{rid} · data as of {as_of} · created {when} by {who} · content hash {hash}",
+    },
+    "release_headlines": {"zh": "主要指标", "en": "Headline figures"},
+    "release_statements": {"zh": "参考表述（可直接引用）", "en": "Drafted statements (Chinese, ready to quote)"},
+    "release_tables": {"zh": "分组统计表", "en": "Tables"},
+    "release_withheld": {
+        "zh": "分组数值过小，本表不予公布分组数据。",
+        "en": "Groups too small: this table is withheld.",
+    },
+    "release_target": {"zh": "目标", "en": "Target"},
+    "release_completion": {"zh": "完成目标进度", "en": "Progress to target"},
+    "release_dl_xlsx": {"zh": "下载全部表格（Excel）", "en": "Download all tables (Excel)"},
+    "release_dl_zip": {"zh": "下载新闻发布资料包（ZIP）", "en": "Download press pack (ZIP)"},
+    "release_dl_text": {"zh": "下载参考表述（文本）", "en": "Download statements (text)"},
+    "release_dl_csv": {"zh": "下载本表 CSV", "en": "Download this table (CSV)"},
+    "release_dl_png": {"zh": "下载图表 PNG", "en": "Download chart (PNG)"},
+    "release_source": {"zh": "来源与口径", "en": "Source and rules"},
+    "release_create": {"zh": "从周快照生成发布草稿", "en": "Create a draft from a weekly snapshot"},
+    "release_snapshot": {"zh": "周快照日期", "en": "Snapshot date"},
+    "release_title": {"zh": "发布标题", "en": "Title"},
+    "release_threshold": {"zh": "小数抑制阈值（小于该值显示为“<阈值”）", "en": "Suppression threshold"},
+    "release_kpis": {"zh": "收入的指标", "en": "KPIs to include"},
+    "release_kpis_placeholder": {"zh": "选择指标", "en": "Choose KPIs"},
+    "release_create_btn": {"zh": "生成草稿", "en": "Create draft"},
+    "release_created": {
+        "zh": "已生成草稿 #{rid}，请审核后发布。",
+        "en": "Draft #{rid} created; review it, then publish.",
+    },
+    "release_drafts": {"zh": "待审核草稿", "en": "Drafts to review"},
+    "release_no_drafts": {"zh": "暂无草稿。", "en": "No drafts."},
+    "release_no_snapshots": {
+        "zh": "尚无周快照，请先执行 kpi snapshot。",
+        "en": "No weekly snapshots yet: run kpi snapshot.",
+    },
+    "release_confirm": {
+        "zh": "我已审核：发布后内容不可更改，宣传部门将看到并引用这些数字。",
+        "en": "Reviewed: once published it cannot change, and the press office will quote it.",
+    },
+    "release_publish_btn": {"zh": "发布", "en": "Publish"},
+    "release_published": {"zh": "已发布：{label}", "en": "Published: {label}"},
+    "release_discard_btn": {"zh": "作废草稿", "en": "Discard draft"},
+    "release_discarded": {"zh": "草稿已作废。", "en": "Draft discarded."},
+    "release_warnings": {"zh": "审核提示", "en": "Review notes"},
+    "release_font_missing": {
+        "zh": "服务器未安装中文字体，无法生成图表图片。",
+        "en": "No CJK font on the server: chart images unavailable.",
+    },
 }
 
 

@@ -299,6 +299,11 @@ def demo(db: Path | None, seed: int, scale: float, as_of: str | None, replace: b
         with Store.open(path) as store:
             taken = backfill_snapshots(store, day, weeks=snapshots)
         click.echo(f"已生成 {len(taken)} 个周快照 / {len(taken)} weekly snapshots stored ({taken[0]}…{taken[-1]})")
+        from metrics.releases import demo_release
+
+        with Store.open(path) as store:
+            number = demo_release(store, taken[-1])
+        click.echo(f"已发布演示统计发布 / demo release published: {number}（截至 {taken[-1]}）")
     click.echo(f"演示数据库已生成 / demo database built: {path} — {total:,} rows in {time.perf_counter() - t0:.1f}s")
     for name, n in counts.items():
         click.echo(f"  {name:<20} {n:>12,}")

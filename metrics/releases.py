@@ -46,6 +46,7 @@ __all__ = [
     "build_content",
     "create_release",
     "default_kpis",
+    "demo_release",
     "dimension_label",
     "discard_release",
     "get_release",
@@ -620,3 +621,10 @@ def get_release(store: Store, principal: Principal, ref: int | str) -> Release:
     if rel.state != "published":
         check(principal, "release.manage")
     return rel
+
+
+def demo_release(store: Store, as_of: dt.date) -> str:
+    """The demo database's first published release, from its latest snapshot (made as the demo office)."""
+    office = Principal("office", "office")
+    rid, _ = create_release(store, office, as_of)
+    return publish_release(store, office, rid)

@@ -1,12 +1,65 @@
-"""宣传 Press: published statistical releases only (the release workflow is issue 5)."""
+"""统计发布 Press: published releases only — figures the office approved, as of a stated date, suppressed.
+
+The release list and every release read go through metrics.releases, which refuses unpublished releases to
+anyone but the office; a `?release=` link to a draft is refused and logged there, not merely hidden here.
+"""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import state
+from dashboard.components import release_view
 from dashboard.i18n import t
+from metrics.access import AccessDenied
+from metrics.format import format_date
+from metrics.releases import ReleaseError, get_release, list_releases
 
-state.require("release.read_published")
+principal = state.require("release.read_published")
+store = state.store()
+assert store is not None
 st.title(t("nav_press"))
-st.info(t("press_none"))
+
+published = list_releases(store, principal)
+wanted = st.query_params.get("release")
+if wanted and all(r.release_no != wanted for r in published):
+    try:  # a link to something not in the archive: let the service layer decide (and log a refusal)
+        get_release(store, principal, wanted)
+    except AccessDenied:
+        st.error(t("denied"))
+        st.stop()
+    except ReleaseError as exc:
+        st.error(str(exc))
+        st.stop()
+if not published:
+    st.info(t("press_none"))
+    st.stop()
+
+numbers = [r.release_no for r in published]
+index = numbers.index(wanted) if wanted in numbers else 0
+choice = st.selectbox(
+    t("release_pick"),
+    published,
+    index=index,
+    format_func=lambda r: f"{r.label} · {r.title}",
+)
+if wanted != choice.release_no:
+    st.query_params["release"] = choice.release_no or ""
+release_view.render(get_release(store, principal, choice.release_id))
+
+with st.expander(t("release_archive")):
+    st.table(
+        pd.DataFrame(
+            [
+                {
+                    "发布编号": r.label,
+                    "标题": r.title,
+                    "数据截至": format_date(r.as_of),
+                    "发布时间": f"{r.published_at:%Y-%m-%d %H:%M}" if r.published_at else "—",
+                    "内容校验值": r.content_hash[:16],
+                }
+                for r in published
+            ]
+        ).set_index("发布编号")
+    )
