@@ -286,3 +286,56 @@ def test_uploads_page_offers_a_template(small_db: Path) -> None:
     at = run_page("views/uploads.py", principal=HRSS)
     assert at.title[0].value.startswith("数据上传")
     assert at.selectbox(key="upload_type").value == "placements"
+
+
+OFFICE = Principal("office", "office")
+
+
+def _snapshot(db: Path) -> None:
+    from metrics.snapshots import take_snapshot
+
+    with Store.open(db) as store:
+        take_snapshot(store, AS_OF)
+
+
+def test_office_creates_reviews_and_publishes_a_release(small_db: Path) -> None:
+    _snapshot(small_db)
+    at = run_page("views/releases.py", principal=OFFICE)
+    assert at.title[0].value == "发布管理"
+    at.button[0].click().run()  # the form's submit button: 生成草稿 (defaults: latest snapshot, targeted KPIs)
+    assert not at.exception, at.exception
+    assert any("已生成草稿 #1" in s.value for s in at.success)
+    publish = next(b for b in at.button if b.label == "发布")
+    assert publish.disabled  # not before the reviewer ticks the confirmation
+    at.checkbox(key="confirm-1").check().run()
+    next(b for b in at.button if b.label == "发布").click().run()
+    assert any("已发布：" in s.value and "第1期" in s.value for s in at.success)
+    with Store.open(small_db) as store:
+        assert store.execute("SELECT state, release_no FROM releases")[0][0] == "published"
+
+
+def test_press_page_shows_the_published_release_only(small_db: Path) -> None:
+    from metrics.releases import create_release, publish_release
+
+    _snapshot(small_db)
+    with Store.open(small_db) as store:
+        rid, _ = create_release(store, OFFICE, AS_OF)
+        publish_release(store, OFFICE, rid)
+        create_release(store, OFFICE, AS_OF, title="未发布草稿")
+    at = run_app(principal=Principal("press", "press"))
+    assert at.selectbox[0].value.release_no.endswith("-001")
+    assert [o for o in at.selectbox[0].options if "未发布草稿" in o] == []
+    tiles = {m.label: m.value for m in at.metric}
+    assert tiles["年度招聘活动场次"] == "37场"
+    statements = "\n".join(c.value for c in at.code)
+    assert "截至2026年11月21日，全区今年已开展各类招聘活动37场，完成年度目标的12.3%。" in statements
+
+
+def test_department_is_refused_the_release_desk_and_press_page(small_db: Path) -> None:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["as_of"] = AS_OF
+    at.session_state["principal"] = HRSS
+    at.run()
+    for page in ("views/releases.py", "views/press.py"):
+        with pytest.raises(ValueError):  # not among a department's pages
+            at.switch_page(page).run()
