@@ -8,22 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from metrics.store import Store, StoreError, default_db_path
-
-DB_OPTION = click.option(
-    "--db",
-    "db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="DuckDB file (default: $KPI_DB or data/kpi.duckdb).",
-)
+from metrics.cli_common import DB_OPTION, open_store
+from metrics.store import Store, default_db_path
 
 
 def _as_of(value: str | None) -> dt.date:
@@ -35,15 +27,7 @@ def _as_of(value: str | None) -> dt.date:
         raise click.BadParameter(f"日期格式应为 YYYY-MM-DD / expected YYYY-MM-DD: {value!r}") from None
 
 
-DB_WAIT_SECONDS = float(os.environ.get("KPI_DB_WAIT", "15"))
-
-
-def _open(db: Path | None, *, read_only: bool = False) -> Store:
-    path = db or default_db_path()
-    try:
-        return Store.open(path, read_only=read_only, wait_seconds=DB_WAIT_SECONDS)
-    except StoreError as exc:
-        raise click.ClickException(str(exc)) from exc
+_open = open_store
 
 
 def _json_default(o: Any) -> Any:

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from metrics.access import AccessDenied, Principal
+from metrics.cli_common import DB_OPTION, open_store
 from metrics.disclosure import DEFAULT_THRESHOLD
 from metrics.releases import (
     Release,
@@ -23,26 +24,12 @@ from metrics.releases import (
     list_releases,
     publish_release,
 )
-from metrics.store import Store, StoreError, default_db_path
+from metrics.store import Store
 from metrics.users import refresh_principal
 
 __all__ = ["release"]
 
-_DB = click.option(
-    "--db",
-    "db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="DuckDB file (default: $KPI_DB or data/kpi.duckdb).",
-)
 _USER = click.option("--user", "user", required=True, help="账号（发布由 office 角色执行）/ account acting")
-
-
-def _open(db: Path | None, read_only: bool = False) -> Store:
-    try:
-        return Store.open(db or default_db_path(), read_only=read_only)
-    except StoreError as exc:
-        raise click.ClickException(str(exc)) from exc
 
 
 def _principal(store: Store, user: str) -> Principal:
@@ -62,7 +49,7 @@ def release() -> None:
 
 
 @release.command("create")
-@_DB
+@DB_OPTION
 @_USER
 @click.option("--as-of", "as_of", required=True, help="周快照日期 YYYY-MM-DD / snapshot date")
 @click.option("--title", default=None, help="发布标题 / title")
@@ -76,7 +63,7 @@ def create_cmd(
         day = dt.date.fromisoformat(as_of)
     except ValueError:
         raise click.BadParameter(f"日期格式应为 YYYY-MM-DD / expected YYYY-MM-DD: {as_of!r}") from None
-    with _open(db) as store:
+    with open_store(db) as store:
         try:
             rid, warnings = create_release(
                 store, _principal(store, user), day, title=title, kpi_ids=list(kpis) or None, threshold=threshold
@@ -96,12 +83,12 @@ def _summary(rel: Release) -> str:
 
 
 @release.command("publish")
-@_DB
+@DB_OPTION
 @_USER
 @click.argument("ref")
 def publish_cmd(db: Path | None, user: str, ref: str) -> None:
     """Publish a draft (by id); it gets its number and never changes again."""
-    with _open(db) as store:
+    with open_store(db) as store:
         try:
             number = publish_release(store, _principal(store, user), ref)
         except (ReleaseError, AccessDenied) as exc:
@@ -111,12 +98,12 @@ def publish_cmd(db: Path | None, user: str, ref: str) -> None:
 
 
 @release.command("discard")
-@_DB
+@DB_OPTION
 @_USER
 @click.argument("ref")
 def discard_cmd(db: Path | None, user: str, ref: str) -> None:
     """Discard a draft."""
-    with _open(db) as store:
+    with open_store(db) as store:
         try:
             discard_release(store, _principal(store, user), ref)
         except (ReleaseError, AccessDenied) as exc:
@@ -125,13 +112,13 @@ def discard_cmd(db: Path | None, user: str, ref: str) -> None:
 
 
 @release.command("list")
-@_DB
+@DB_OPTION
 @_USER
 @click.option("--drafts", is_flag=True, help="也列出草稿（office）/ include drafts")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 def list_cmd(db: Path | None, user: str, drafts: bool, fmt: str) -> None:
     """The release archive, newest first."""
-    with _open(db) as store:
+    with open_store(db) as store:
         try:
             rels = list_releases(store, _principal(store, user), include_drafts=drafts)
         except AccessDenied as exc:
@@ -160,7 +147,7 @@ def list_cmd(db: Path | None, user: str, drafts: bool, fmt: str) -> None:
 
 
 @release.command("export")
-@_DB
+@DB_OPTION
 @_USER
 @click.argument("ref")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True)
@@ -176,7 +163,7 @@ def export_cmd(db: Path | None, user: str, ref: str, out: Path, fmt: str) -> Non
     """Write a release (by number, e.g. 2026-001 or 2026年第1期) as a press pack, workbook, JSON or statements."""
     from metrics.release_export import FontMissing, press_pack, release_xlsx, statements_text
 
-    with _open(db) as store:
+    with open_store(db) as store:
         try:
             rel = get_release(store, _principal(store, user), ref)
         except (ReleaseError, AccessDenied) as exc:

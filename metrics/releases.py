@@ -491,6 +491,17 @@ def _number_from(ref: str) -> str:
     return ref
 
 
+def _draft(cur: Any, ref: int | str) -> Release:
+    """The release `ref`, which must exist and still be a draft (read inside the writing transaction)."""
+    rel = _fetch(cur, ref)
+    if rel is None:
+        raise ReleaseError(f"没有发布 {ref} / no release {ref}")
+    if rel.state != "draft":
+        done = "已发布" if rel.state == "published" else "已作废"
+        raise ReleaseError(f"{rel.label}{done}，不是草稿，不能再发布、作废或修改 / not a draft")
+    return rel
+
+
 def _log(
     cur: Any, principal: Principal, release_id: int, action: str, old: dict[str, Any] | None, new: dict[str, Any]
 ) -> None:
@@ -549,13 +560,7 @@ def publish_release(store: Store, principal: Principal, ref: int | str, *, clock
     """Number and publish a draft (office only); returns the release number. A published release never changes."""
     check(principal, "release.manage")
     with store.transaction() as cur:
-        rel = _fetch(cur, ref)
-        if rel is None:
-            raise ReleaseError(f"没有发布 {ref} / no release {ref}")
-        if rel.state != "draft":
-            raise ReleaseError(
-                f"{rel.label}已{'发布' if rel.state == 'published' else '作废'}，不能再发布或修改 / not a draft"
-            )
+        rel = _draft(cur, ref)
         now = clock()
         prefix = f"{now.year}-"
         last = cur.execute("SELECT max(release_no) FROM releases WHERE release_no LIKE ?", [prefix + "%"]).fetchone()
@@ -582,11 +587,7 @@ def discard_release(store: Store, principal: Principal, ref: int | str) -> None:
     """Mark a draft discarded (office only); published releases cannot be discarded."""
     check(principal, "release.manage")
     with store.transaction() as cur:
-        rel = _fetch(cur, ref)
-        if rel is None:
-            raise ReleaseError(f"没有发布 {ref} / no release {ref}")
-        if rel.state != "draft":
-            raise ReleaseError(f"{rel.label}不是草稿，不能作废 / only drafts can be discarded")
+        rel = _draft(cur, ref)
         cur.execute(
             "UPDATE releases SET state = 'discarded' WHERE release_id = ? AND state = 'draft'", [rel.release_id]
         )

@@ -204,7 +204,7 @@ def test_numbered_immutable_and_listed(store: Store, cats: dict) -> None:
     first = _publish(store, cats)
     second = _publish(store, cats)
     assert (first, second) == ("2026-001", "2026-002")
-    with pytest.raises(ReleaseError, match="已发布"):
+    with pytest.raises(ReleaseError, match="已发布，不是草稿"):
         publish_release(store, OFFICE, first)
     with pytest.raises(ReleaseError, match="不是草稿"):
         discard_release(store, OFFICE, first)
