@@ -165,14 +165,10 @@ def delivery(pid: str, start: dt.date, end: dt.date) -> tuple[pd.DataFrame, ...]
 
 
 def dimension_label(kpi: Any, dimension: str, lang: str) -> str:
-    """A breakdown dimension as a person reads it: the upload template's Chinese header, or its name."""
-    from metrics.records import RECORD_TYPES
+    """A breakdown dimension as a person reads it (the same label the press releases use)."""
+    from metrics.releases import dimension_label as label
 
-    m = kpi.measure
-    source = getattr(m, "source", None) or getattr(getattr(m, "numerator", None), "source", None)
-    if lang == "zh" and source in RECORD_TYPES and dimension in RECORD_TYPES[source].column_names:
-        return RECORD_TYPES[source].column(dimension).header_zh
-    return dimension.replace("_", " ")
+    return label(kpi, dimension, lang)
 
 
 def briefing(as_of: dt.date, lang: str, principal: Any) -> str:
