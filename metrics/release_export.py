@@ -24,6 +24,7 @@ from metrics.releases import Release
 __all__ = [
     "FontMissing",
     "chart_png",
+    "charts_available",
     "headline_frame",
     "headline_png",
     "press_pack",
@@ -199,6 +200,15 @@ def release_xlsx(release: Release) -> bytes:
 # --------------------------------------------------------------------------- charts
 
 
+def charts_available() -> bool:
+    """Whether a CJK font is installed, so chart images can be made."""
+    try:
+        _cjk_font()
+    except FontMissing:
+        return False
+    return True
+
+
 def _cjk_font() -> str:
     from matplotlib import font_manager
 
@@ -283,17 +293,23 @@ def press_pack(release: Release) -> bytes:
     files: dict[str, bytes] = {}
     prefix = f"{release.release_no or 'draft-' + str(release.release_id)}"
     readme = "\n".join(f"{k}：{v}" for k, v in _meta(release)) + f"\n内容校验值（SHA-256）：{release.content_hash}\n"
+    try:
+        _cjk_font()
+        charts = True
+    except FontMissing as exc:
+        charts = False
+        readme += f"图表未生成 / charts left out: {exc}\n"
     files["说明.txt"] = readme.encode("utf-8")
     files["参考表述.txt"] = statements_text(release).encode("utf-8")
     files["统计表.xlsx"] = release_xlsx(release)
     files["csv/主要指标.csv"] = release_csv(release)
     for t in release.content["tables"]:
         files[f"csv/表{t['key'][1:]}_{_safe_name(t['title'])}.csv"] = release_csv(release, t["key"])
-        png = chart_png(release, t["key"])
+        png = chart_png(release, t["key"]) if charts else None
         if png is not None:
             files[f"图表/表{t['key'][1:]}_{_safe_name(t['title'])}.png"] = png
     for p in release.content["programmes"]:
-        png = headline_png(release, p["id"])
+        png = headline_png(release, p["id"]) if charts else None
         if png is not None:
             files[f"图表/主要指标_{_safe_name(p['district'] + p['short_title'])}.png"] = png
     files["release.json"] = json.dumps(release.content, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")

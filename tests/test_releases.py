@@ -411,3 +411,18 @@ def test_published_breakdown_reveals_no_small_count(
         assert truth[row[0]] in options
         if lab is not None:
             assert len(options) >= 2, f"{truth}: {row} can be derived"
+
+
+def test_without_a_cjk_font_charts_are_refused_not_drawn_as_boxes(
+    store: Store, cats: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import metrics.release_export as rx
+
+    monkeypatch.setattr(rx, "CJK_FONTS", ("No Such Font SC",))
+    rel = get_release(store, PRESS, _publish(store, cats))
+    assert not rx.charts_available()
+    with pytest.raises(FontMissing, match="fonts-noto-cjk"):
+        chart_png(rel, "T01")
+    z = zipfile.ZipFile(io.BytesIO(press_pack(rel)))
+    assert not any(n.endswith(".png") for n in z.namelist())
+    assert "图表未生成" in z.read("2026-001/说明.txt").decode()

@@ -12,7 +12,7 @@ import streamlit as st
 from dashboard.components.charts import breakdown_figure
 from dashboard.i18n import t
 from metrics.format import format_date
-from metrics.release_export import FontMissing, chart_png, press_pack, release_csv, release_xlsx, statements_text
+from metrics.release_export import chart_png, charts_available, press_pack, release_csv, release_xlsx, statements_text
 from metrics.releases import Release
 
 
@@ -122,15 +122,12 @@ def _table(rel: Release, table: dict) -> None:
             on_click="ignore",
         )
 
-        def _png() -> bytes:
-            try:
-                return chart_png(rel, table["key"]) or b""
-            except FontMissing:
-                return b""
-
+        if not charts_available():
+            c2.caption(t("release_font_missing"))
+            return
         c2.download_button(
             t("release_dl_png"),
-            data=_png,
+            data=lambda: chart_png(rel, table["key"]) or b"",
             file_name=f"{_file_stem(rel)}-表{table['key'][1:]}.png",
             mime="image/png",
             key=f"png-{rel.release_id}-{table['key']}",
