@@ -52,13 +52,13 @@ def small_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
                 },
             ],
         )
-        for name, role, unit in (
-            ("leader", "leader", None),
-            ("press", "press", None),
-            ("hrss", "department", "区人力社保局"),
-            ("office", "office", None),
+        for name, role, unit, district in (
+            ("leader", "leader", None, None),
+            ("press", "press", None, None),
+            ("hrss", "department", "区人力社保局", "通州区"),
+            ("office", "office", None, None),
         ):
-            add_user(store, None, name, role, unit=unit)  # no password: sessions are set directly here
+            add_user(store, None, name, role, unit=unit, district=district)  # no password: sessions set directly
     monkeypatch.setenv("KPI_DB", str(db))
     return db
 
@@ -238,7 +238,7 @@ def test_press_sees_only_releases_and_is_refused_kpis_by_url(small_db: Path) -> 
         at.switch_page("views/overview.py").run()
 
 
-HRSS = Principal("hrss", "department", unit="区人力社保局")
+HRSS = Principal("hrss", "department", unit="区人力社保局", district="通州区")
 
 
 def test_department_opens_a_task_account_in_the_ledger_page(small_db: Path) -> None:

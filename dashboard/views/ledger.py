@@ -78,7 +78,7 @@ reported_kpis = {k.id: k for k in ref.kpis.values() if k.measure.kind == "report
 
 if detail.account is None:
     st.info(t("not_opened"))
-    if allowed(principal, "ledger.write", units=lead):
+    if allowed(principal, "ledger.write", units=lead, district=ref.district):
         with st.form("open_account"):
             plan = st.text_area(t("plan"))
             owner = st.text_input(t("owner"))
@@ -118,7 +118,7 @@ st.dataframe(
     hide_index=True,
     width="stretch",
 )
-if allowed(principal, "ledger.write", units=lead) and acc["status"] == "open":
+if allowed(principal, "ledger.write", units=lead, district=ref.district) and acc["status"] == "open":
     open_ms = detail.milestones[detail.milestones["done_date"].isna()]
     if not open_ms.empty:
         with st.form("complete_ms"):
@@ -139,7 +139,7 @@ if allowed(principal, "ledger.write", units=lead) and acc["status"] == "open":
         if st.form_submit_button(t("save")) and run(ledger.edit_account, task_id, version, plan=plan, owner=owner):
             st.rerun()
 
-if allowed(principal, "ledger.update", units=coop) and acc["status"] != "closed":
+if allowed(principal, "ledger.update", units=coop, district=ref.district) and acc["status"] != "closed":
     with st.expander(t("append_update"), expanded=False), st.form("append_update"):
         pct = st.slider(t("progress_pct"), 0, 100, 0, step=5)
         narrative = st.text_area(t("narrative"))
@@ -179,7 +179,7 @@ for n in detail.notices.itertuples():
         if n.reply:
             st.markdown(f"**{t('reply')}**（{escape_markdown(str(n.replied_by))}）")
             st.text(str(n.reply))
-        elif allowed(principal, "ledger.reply", units=lead):
+        elif allowed(principal, "ledger.reply", units=lead, district=ref.district):
             with st.form(f"reply_{n.notice_id}"):
                 text = st.text_area(t("reply"))
                 if st.form_submit_button(t("reply")) and run(ledger.reply_notice, int(n.notice_id), text):
@@ -208,7 +208,7 @@ for cr in detail.closures.itertuples():
                     st.rerun()
                 if b.form_submit_button(t("return")) and run(ledger.decide_closure, int(cr.closure_id), False, why):
                     st.rerun()
-if acc["status"] == "open" and allowed(principal, "ledger.write", units=lead):
+if acc["status"] == "open" and allowed(principal, "ledger.write", units=lead, district=ref.district):
     with st.expander(t("request_closure")), st.form("closure"):
         summary = st.text_area(t("summary"))
         evidence = files("closure_files")

@@ -14,8 +14,9 @@ store = state.store()
 assert store is not None
 st.title(t("scorecard_title"))
 unit = principal.unit if principal.role == "department" else None
+district = principal.district if principal.role == "department" else None
 st.dataframe(
-    department_scorecard(store, principal, as_of, unit=unit, catalogues=state.catalogues()),
+    department_scorecard(store, principal, as_of, unit=unit, district=district, catalogues=state.catalogues()),
     hide_index=True,
     width="stretch",
 )
