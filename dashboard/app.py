@@ -18,6 +18,9 @@ from dashboard import auth, state  # noqa: E402
 from dashboard.i18n import LANGS, lang, t  # noqa: E402
 
 st.set_page_config(page_title="就业工作指标看板", page_icon=":material/dashboard:", layout="wide")
+# Streamlit's English typing hints ("Press Enter to submit form") cannot be translated; the forms' buttons
+# say what to do, so hide the hints. A fixed stylesheet, no user text.
+st.html("<style>[data-testid='InputInstructions'] { display: none; }</style>")
 
 with st.sidebar:
     st.radio("语言 / Language", list(LANGS), format_func=LANGS.__getitem__, key="lang", horizontal=True)
@@ -62,6 +65,19 @@ PAGES: dict[str, list[tuple[str, str, str, str]]] = {
     "scorecard": [("scorecard.py", "nav_scorecard", ":material/leaderboard:", "scorecard")],
     "uploads": [("uploads.py", "nav_uploads", ":material/upload_file:", "uploads")],
     "audit": [("audit.py", "nav_audit", ":material/history:", "audit")],
+}
+# The permission each page's own check asks for (state.require in the page).
+PAGE_ACTIONS: dict[str, str] = {
+    "overview": "kpi.read",
+    "kpi": "kpi.read",
+    "programmes": "kpi.read",
+    "delivery": "kpi.read",
+    "press": "release.read_published",
+    "releases": "release.manage",
+    "ledger": "ledger.read",
+    "scorecard": "ledger.read",
+    "uploads": "upload.write",
+    "audit": "audit.read",
 }
 ROLE_PAGES: dict[str, list[str]] = {
     "leader": ["overview", "detail", "programmes", "delivery", "ledger", "scorecard", "press"],
@@ -108,6 +124,18 @@ else:
     wanted = next((p for p, spec in zip(pages, entries, strict=True) if spec[3] == target), None)
     if wanted is not None and wanted.url_path != nav.url_path:
         st.switch_page(wanted, query_params=query)
+    if wanted is None and target in PAGE_ACTIONS:
+        # a link to a page this role does not have: say so (the service check refuses and logs it)
+        from metrics.access import AccessDenied
+        from metrics.users import guarded
+
+        s = state.store()
+        try:
+            if s is not None:
+                guarded(s, principal, PAGE_ACTIONS[target])
+        except AccessDenied:
+            key = next(spec[1] for group in PAGES.values() for spec in group if spec[3] == target)
+            st.error(t("denied_page").format(page=t(key)))
     if principal.role != "press":
         filters()
     with st.sidebar:

@@ -182,7 +182,7 @@ def briefing(as_of: dt.date, lang: str, principal: Any) -> str:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _overdue_tasks(
-    db: str, change_version: int, _principal: Any, who: tuple[str, str, str | None], as_of: dt.date
+    db: str, change_version: int, _principal: Any, who: tuple[str, str, str | None, str | None], as_of: dt.date
 ) -> pd.DataFrame:
     from metrics.scorecard import overdue_tasks_frame
 
@@ -193,7 +193,7 @@ def overdue_tasks(principal: Any, as_of: dt.date) -> pd.DataFrame:
     """Tasks with overdue milestones, cached until the change log grows (every ledger write appends to it)."""
     s = store()
     assert s is not None
-    who = (principal.user, principal.role, principal.unit)
+    who = (principal.user, principal.role, principal.unit, principal.district)
     return _overdue_tasks(str(s.path), s.change_version(), principal, who, as_of)
 
 
@@ -218,7 +218,8 @@ def require(action: str, *, unit: str | None = None, own_unit: bool = False) -> 
     """The signed-in principal if it may take `action`; otherwise the page stops with a refusal.
 
     The check is the service layer's (metrics.access) and refusals are logged, so opening a page by URL
-    with the wrong role is refused and recorded, not merely hidden.
+    with the wrong role is refused and recorded, not merely hidden. `own_unit`: for the principal's own
+    unit and district (a department account without a district is refused, with the reason).
     """
     from dashboard import auth
     from dashboard.i18n import t
@@ -229,13 +230,17 @@ def require(action: str, *, unit: str | None = None, own_unit: bool = False) -> 
     if principal is None:
         st.warning(t("login_title"))
         st.stop()
+    district = None
     if own_unit:
-        unit = principal.unit
+        unit, district = principal.unit, principal.district
     s = store()
     assert s is not None
     try:
-        guarded(s, principal, action, unit=unit)
-    except AccessDenied:
+        guarded(s, principal, action, unit=unit, district=district)
+    except AccessDenied as exc:
         st.error(t("denied"))
+        from dashboard.components.text import escape_markdown
+
+        st.caption(escape_markdown(str(exc)))  # the reason, in Chinese
         st.stop()
     return principal

@@ -1,4 +1,4 @@
-"""`kpi user add|disable|enable|reset|list`: account management from the server's shell.
+"""`kpi user add|district|disable|enable|reset|list`: account management from the server's shell.
 
 Whoever can run the CLI on the server already holds the database file, so these commands act without a
 principal (actor None); the change log records them as `cli:<OS user>`. Passwords are never taken as a
@@ -27,6 +27,7 @@ from metrics.users import (
     enable_user,
     list_users,
     reset_password,
+    set_district,
 )
 
 __all__ = ["user"]
@@ -77,12 +78,13 @@ def _login_methods(u: UserRecord) -> str:
 
 def _table(users: list[UserRecord]) -> str:
     now = dt.datetime.now()
-    headers = ["用户名", "显示名称", "角色", "单位", "状态", "登录方式", "创建时间"]
+    headers = ["用户名", "显示名称", "角色", "所属区", "单位", "状态", "登录方式", "创建时间"]
     rows = [
         [
             u.user_name,
             u.display_name,
             f"{u.role}（{ROLE_NAMES_ZH[u.role]}）",
+            u.district or ("未绑定" if u.role == "department" else "—"),
             u.unit or "—",
             ("启用" if u.active else "停用") + ("，已锁定" if u.is_locked(now) else ""),
             _login_methods(u),
@@ -104,6 +106,7 @@ def user() -> None:
 @click.argument("user_name")
 @click.option("--role", type=click.Choice(list(ROLES)), required=True, help="leader, office, department, press, admin")
 @click.option("--unit", default=None, help="部门账号所属单位，例如 区人力社保局 (department accounts only).")
+@click.option("--district", default=None, help="部门账号所属区，例如 通州区 (department accounts only).")
 @click.option("--display-name", default=None, help="显示名称 / display name.")
 @_PASSWORD_STDIN
 @click.option("--no-password", is_flag=True, help="只允许统一身份认证（OIDC）登录 / OIDC-only account.")
@@ -113,6 +116,7 @@ def add_cmd(
     user_name: str,
     role: str,
     unit: str | None,
+    district: str | None,
     display_name: str | None,
     password_stdin: bool,
     no_password: bool,
@@ -129,16 +133,38 @@ def add_cmd(
             else "只有部门账号绑定单位。"
         )
         raise click.ClickException(msg)
+    if (role == "department") != bool(district and district.strip()):
+        msg = (
+            "部门账号必须绑定所属区（--district，例如 通州区）：各区都有同名单位。"
+            if role == "department"
+            else "只有部门账号绑定所属区。"
+        )
+        raise click.ClickException(msg)
     password = None if no_password else _read_password(password_stdin, user_name)
     with _open(db) as store:
         try:
             rec = add_user(
                 store, None, user_name, role, unit=unit, password=password, display_name=display_name,
-                oidc_subject=oidc_subject,
+                district=district, oidc_subject=oidc_subject,
             )  # fmt: skip
         except UserError as exc:
             raise click.ClickException(str(exc)) from exc
-    click.echo(f"已添加账号 {rec.user_name}（{ROLE_NAMES_ZH[rec.role]}{'，' + rec.unit if rec.unit else ''}）。")
+    where = f"，{rec.district} {rec.unit}" if rec.unit else ""
+    click.echo(f"已添加账号 {rec.user_name}（{ROLE_NAMES_ZH[rec.role]}{where}）。")
+
+
+@user.command("district")
+@click.argument("user_name")
+@click.argument("district")
+@_DB
+def district_cmd(user_name: str, district: str, db: Path | None) -> None:
+    """绑定部门账号的所属区 / Bind a department account to a district."""
+    with _open(db) as store:
+        try:
+            rec = set_district(store, None, user_name, district)
+        except UserError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"账号 {rec.user_name} 的所属区为 {rec.district}。")
 
 
 @user.command("disable")
@@ -196,6 +222,7 @@ def list_cmd(fmt: str, db: Path | None) -> None:
                 "display_name": u.display_name,
                 "role": u.role,
                 "unit": u.unit,
+                "district": u.district,
                 "active": u.active,
                 "has_password": u.has_password,
                 "oidc": u.oidc_subject is not None,

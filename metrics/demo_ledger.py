@@ -12,36 +12,40 @@ from metrics import ledger
 from metrics.access import Principal
 from metrics.store import Store
 
-HRSS = Principal("hrss", "department", unit="区人力社保局")
-COMMERCE = Principal("commerce", "department", unit="区商务局")
+# The demo accounts (metrics.users.DEMO_ACCOUNTS): 西城区人力社保局 and 通州区商务局.
+HRSS = Principal("hrss", "department", unit="区人力社保局", district="西城区")
+COMMERCE = Principal("commerce", "department", unit="区商务局", district="通州区")
 OFFICE = Principal("office", "office")
 
 
 def seed_ledger(store: Store, as_of: dt.date) -> int:
-    """Open three Tongzhou task accounts and walk them through the cycle; returns the accounts opened."""
+    """Open two Xicheng task accounts (西城区人力社保局) and one Tongzhou account (通州区商务局) and walk them
+    through the cycle; returns the accounts opened."""
     d = lambda days: as_of + dt.timedelta(days=days)  # noqa: E731
     ledger.open_account(
-        store, HRSS, "tz-t02", "全年开展招聘活动不少于300场，每月直播带岗不少于2期；社区就业服务专员全覆盖。", "王敏",
-        [("一季度招聘活动 75 场", d(-235)), ("社区专员配备排查", d(-20)), ("全年 300 场", d(40))],
-        ["tz-recruitment-events", "tz-livestreams-monthly"],
+        store, HRSS, "xc-t08", "对本区户籍离校未就业高校毕业生100%摸查回访；每季度开展网络招聘专项活动；困难家庭毕业生“一生一策”。",
+        "王敏",
+        [("一季度网络招聘专项活动", d(-235)), ("离校未就业毕业生摸查回访", d(-20)), ("全年回访全覆盖", d(40))],
+        ["xc-graduate-followup-coverage", "xc-graduate-online-recruitment-events"],
     )  # fmt: skip
-    first = ledger.account_detail(store, HRSS, "tz-t02").milestones.iloc[0]
+    first = ledger.account_detail(store, HRSS, "xc-t08").milestones.iloc[0]
     ledger.complete_milestone(store, HRSS, int(first["milestone_id"]), int(first["version"]), done_date=d(-240))
     ledger.append_update(
-        store, HRSS, "tz-t02", 85, "截至本周累计开展各类招聘活动 286 场，其中直播带岗 28 期；专员排查进行中。",
-        evidence=[("招聘活动台账截图说明.txt", "10月活动清单共 31 场，附主办单位盖章页。".encode())],
+        store, HRSS, "xc-t08", 85, "截至本周已回访离校未就业毕业生 412 人，开展网络招聘专项活动 6 场；剩余回访进行中。",
+        evidence=[("回访台账说明.txt", "10月回访名单共 58 人，附街道盖章页。".encode())],
     )  # fmt: skip
     ledger.open_account(
-        store, HRSS, "tz-t14", "建成马驹桥零工市场并出台规范化建设意见，2027年底服务灵活就业者超百万人次。", "李强",
-        [("出台零工市场规范化建设意见", d(-45)), ("零工驿站覆盖各街乡", d(60))],
-        ["tz-gig-market-services"],
+        store, HRSS, "xc-t11", "加强新就业形态招聘信息采集发布，组织平台企业开展技能和法律知识培训，即时开展职业指导。",
+        "李强",
+        [("出台新就业形态招聘信息采集办法", d(-45)), ("平台企业培训覆盖各街道", d(60))],
+        ["xc-new-form-vacancies", "xc-career-guidance-events"],
     )  # fmt: skip
     # issued ten days ago with a week to reply: unanswered and now overdue
     real_now = ledger.now
     ledger.now = lambda: dt.datetime.combine(d(-10), dt.time(9, 30))  # type: ignore[assignment]
     try:
         ledger.supervision_notice(
-            store, OFFICE, "tz-t14", "规范化建设意见已逾期 35 天未出台，请说明原因并报送时间表。", d(-3)
+            store, OFFICE, "xc-t11", "招聘信息采集办法已逾期 35 天未出台，请说明原因并报送时间表。", d(-3)
         )
     finally:
         ledger.now = real_now  # type: ignore[assignment]

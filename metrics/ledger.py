@@ -1,8 +1,9 @@
 """The task ledger (台账) of the 建账 → 进展 → 督办 → 销账 cycle, for the catalogue's tasks, in the service layer.
 
 Departments must never lose or silently overwrite what they entered: every function checks the principal's
-role and unit first, writes in one transaction together with its change_log rows, and edits of accounts and
-milestones carry a version, so a save over a newer version is refused (ConcurrentEdit, "已被他人修改").
+role, unit and district (the task's programme district) first, writes in one transaction together with its
+change_log rows, and edits of accounts and milestones carry a version, so a save over a newer version is
+refused (ConcurrentEdit, "已被他人修改").
 
     >>> open_account(store, hrss, "tz-t08", "计划……", "张三", [("完成选址", dt.date(2026, 3, 31))], [])
     >>> append_update(store, hrss, "tz-t08", 40, "已开工", {"tz-affordable-rental-housing": 600}, [])
@@ -137,12 +138,27 @@ def _gate(principal: Principal, action: str) -> None:
 
 
 def _visible(principal: Principal, ref: TaskRef) -> bool:
-    """Departments see the ledgers of tasks they lead or cooperate on (DESIGN §4); other readers see all."""
-    return principal.role != "department" or (principal.unit is not None and principal.unit in ref.parties)
+    """Departments see the ledgers of tasks they lead or cooperate on in their own district (DESIGN §4);
+    other readers see all."""
+    if principal.role != "department":
+        return True
+    return principal.unit is not None and principal.unit in ref.parties and principal.district == ref.district
 
 
 def _check_read(principal: Principal, ref: TaskRef) -> None:
     check(principal, "ledger.read")
+    if principal.role == "department" and principal.district != ref.district:
+        raise AccessDenied(
+            principal,
+            "ledger.read",
+            ref.district,
+            reason=(
+                f"无权限：{principal.display} 只能查看{principal.district}的任务台账，"
+                f"任务 {ref.task.id}「{ref.task.title}」属于{ref.district}。"
+                if principal.district
+                else f"无权限：账号 {principal.display} 未绑定所属区，不能查看任务台账。请联系系统管理员绑定所属区。"
+            ),
+        )
     if not _visible(principal, ref):
         raise AccessDenied(principal, "ledger.read", ref.lead_text)
 
@@ -389,7 +405,7 @@ def open_account(
     """建账: a lead unit opens the task's account; returns it with its milestones (key "milestones")."""
     _gate(principal, "ledger.write")
     ref = find_task(task_id, catalogues)
-    check(principal, "ledger.write", units=ref.lead_units)
+    check(principal, "ledger.write", units=ref.lead_units, district=ref.district)
     plan = _text(plan, "工作计划")
     owner = _text(owner, "责任人", max_chars=SHORT_MAX_CHARS)
     items = _milestone_items(milestones)
@@ -440,7 +456,7 @@ def edit_account(
     """Change plan, owner or linked KPIs of an account read at `expected_version` (ConcurrentEdit if stale)."""
     _gate(principal, "ledger.write")
     ref = find_task(task_id, catalogues)
-    check(principal, "ledger.write", units=ref.lead_units)
+    check(principal, "ledger.write", units=ref.lead_units, district=ref.district)
     expected_version = _version(expected_version)
     wanted: dict[str, Any] = {}
     if plan is not None:
@@ -470,7 +486,7 @@ def _milestone_for_write(
     if ms is None:
         raise LedgerError(f"时间节点 {milestone_id} 不存在。")
     ref = find_task(ms["task_id"], catalogues)
-    check(principal, "ledger.write", units=ref.lead_units)
+    check(principal, "ledger.write", units=ref.lead_units, district=ref.district)
     return ms, ref
 
 
@@ -503,7 +519,7 @@ def add_milestone(
     """A new time node on an open account (lead unit)."""
     _gate(principal, "ledger.write")
     ref = find_task(task_id, catalogues)
-    check(principal, "ledger.write", units=ref.lead_units)
+    check(principal, "ledger.write", units=ref.lead_units, district=ref.district)
     title = _text(title, "节点名称", max_chars=SHORT_MAX_CHARS)
     due = _date(due_date, "完成时限")
     at = now()
@@ -635,7 +651,7 @@ def append_update(
     """
     _gate(principal, "ledger.update")
     ref = find_task(task_id, catalogues)
-    check(principal, "ledger.update", units=ref.parties)
+    check(principal, "ledger.update", units=ref.parties, district=ref.district)
     pct = _progress(progress_pct)
     narrative = _text(narrative, "进展情况", required=False)
     files = _files(evidence)
@@ -648,7 +664,7 @@ def append_update(
             raise LedgerError(f"指标 {kid} 不属于任务 {task_id} 所在的方案。")
         if not isinstance(kpi.measure, ReportedMeasure):
             raise LedgerError(f"指标 {kid}「{kpi.name_zh}」由业务数据自动计算，不能手工填报。")
-        check(principal, "ledger.write", units=ref.lead_units | {kpi.lead_unit})
+        check(principal, "ledger.write", units=ref.lead_units | {kpi.lead_unit}, district=ref.district)
         values[kid] = _number(value, kpi)
     if values and end > at.date():
         raise LedgerError(f"填报期末 {end.isoformat()} 晚于今天。")
@@ -697,7 +713,7 @@ def supervision_notice(
     """
     _gate(principal, "ledger.supervise")
     ref = find_task(task_id, catalogues)
-    check(principal, "ledger.supervise", units=ref.lead_units)
+    check(principal, "ledger.supervise", units=ref.lead_units, district=ref.district)
     reason = _text(reason, "督办事由")
     at = now()
     due = _date(reply_by, "答复期限")
@@ -736,7 +752,7 @@ def reply_notice(
         if notice is None:
             raise LedgerError(f"督办单 {notice_id} 不存在。")
         ref = find_task(notice["task_id"], catalogues)
-        check(principal, "ledger.reply", units=ref.lead_units)
+        check(principal, "ledger.reply", units=ref.lead_units, district=ref.district)
         if notice["status"] != "open":
             raise LedgerError(f"督办单 {notice_id} 已于 {notice['replied_at']:%Y-%m-%d} 答复，不能重复答复。")
         row = _record(
@@ -767,7 +783,7 @@ def request_closure(
     """销账申请: the lead unit asks to close an open account, with a summary and at least one evidence file."""
     _gate(principal, "ledger.write")
     ref = find_task(task_id, catalogues)
-    check(principal, "ledger.write", units=ref.lead_units)
+    check(principal, "ledger.write", units=ref.lead_units, district=ref.district)
     summary = _text(summary, "完成情况说明")
     files = _files(evidence)
     if not files:
@@ -820,7 +836,7 @@ def decide_closure(
         if req is None:
             raise LedgerError(f"销账申请 {closure_id} 不存在。")
         ref = find_task(req["task_id"], catalogues)
-        check(principal, "ledger.approve", units=ref.lead_units)
+        check(principal, "ledger.approve", units=ref.lead_units, district=ref.district)
         if req["decision"] is not None:
             raise LedgerError(
                 f"销账申请 {closure_id} 已审核（{'批准' if req['decision'] == 'approved' else '退回'}）。"
@@ -954,6 +970,7 @@ def evidence_content(
 
 LEDGER_COLUMNS = (
     "programme",
+    "district",
     "task_id",
     "clause",
     "title",
@@ -986,8 +1003,8 @@ def task_ledger(
 ) -> pd.DataFrame:
     """Every catalogue task (of one programme, or all) with its account, if any: tasks without one are 未建账.
 
-    Departments get only the tasks they lead or cooperate on. Overdue counts are as of `as_of` (default today)
-    and are zero for closed accounts; progress_pct is the latest update that gave one.
+    Departments get only the tasks they lead or cooperate on, in their own district. Overdue counts are as of
+    `as_of` (default today) and are zero for closed accounts; progress_pct is the latest update that gave one.
     """
     check(principal, "ledger.read")
     cats = catalogues if catalogues is not None else load_catalogues()
@@ -1030,6 +1047,7 @@ def task_ledger(
         rows.append(
             {
                 "programme": ref.programme,
+                "district": ref.district,
                 "task_id": ref.task.id,
                 "clause": ref.task.clause,
                 "title": ref.task.title,
@@ -1075,7 +1093,7 @@ def overdue_milestones(
 ) -> pd.DataFrame:
     """Milestones due before `as_of` and not done, on accounts not closed; most overdue first.
 
-    Departments get those of tasks they lead or cooperate on.
+    Departments get those of tasks they lead or cooperate on in their own district.
     """
     check(principal, "ledger.read")
     day = _date(as_of, "统计日期")
@@ -1117,7 +1135,7 @@ def open_notices(
 ) -> pd.DataFrame:
     """Supervision notices not yet answered; overdue when reply_by < as_of (days_overdue counts from reply_by).
 
-    Departments get those of tasks they lead or cooperate on.
+    Departments get those of tasks they lead or cooperate on in their own district.
     """
     check(principal, "ledger.read")
     day = _date(as_of, "统计日期")

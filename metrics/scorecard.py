@@ -1,6 +1,6 @@
 """Department scorecard: for each lead unit (牵头单位), how its tasks and reports stand on a date.
 
-Leadership and the office compare units; a department sees its own row. The figures come from the task
+Leadership and the office compare units (each district's unit on its own row); a department sees its own row. The figures come from the task
 ledger (metrics.ledger) and, for reporting timeliness, from the same 45-day rule as the stale-data list
 (metrics.freshness), so every page counts alike. Also the overdue-task frame the weekly briefing takes.
 """
@@ -23,6 +23,7 @@ from metrics.users import logged_refusals
 __all__ = ["OVERDUE_TASK_COLUMNS", "SCORECARD_COLUMNS", "department_scorecard", "overdue_tasks_frame"]
 
 SCORECARD_COLUMNS = (
+    "district",
     "unit",
     "tasks_led",
     "accounts_opened",
@@ -41,6 +42,8 @@ SCORECARD_COLUMNS = (
 )
 OVERDUE_TASK_COLUMNS = ("task_id", "title", "lead_unit", "due_date", "days_overdue")
 
+Where = tuple[str, str]  # (district, unit): units of the same name in different districts are different bodies
+
 
 @logged_refusals
 def department_scorecard(
@@ -49,96 +52,115 @@ def department_scorecard(
     as_of: dt.date,
     unit: str | None = None,
     *,
+    district: str | None = None,
     catalogues: Catalogues | None = None,
 ) -> pd.DataFrame:
-    """One row per unit that leads a task or a reported KPI (or only `unit`); departments get their own row.
+    """One row per (district, unit) that leads a task or a reported KPI of a programme of that district (or
+    only `unit` / `district`); departments get their own row.
+
+    A 区人力社保局 of Xicheng and one of Tongzhou are different bureaus, so each district's unit is scored on
+    its district's programmes only.
 
     - tasks_led: catalogue tasks with the unit among their lead units; accounts_opened / not_opened and the
       account statuses open / closure_requested / closed split them.
     - overdue_milestones: milestones of those tasks due before as_of and not done (accounts not closed).
     - open_notices / overdue_notices: unanswered supervision notices on those tasks, and those past reply_by.
-    - last_update / days_since_update: the unit's latest progress update (on any task) on or before as_of.
+    - last_update / days_since_update: the unit's latest progress update on a task of its district on or
+      before as_of.
     - reported_kpis / reported_on_time / reporting_timeliness: KPIs measured by reported numbers whose lead
       unit is the unit, those with a progress report whose period ends in the 45 days up to as_of, and their
       share (None when the unit leads no reported KPI).
     """
     check(principal, "ledger.read")
     if principal.role == "department":
-        if principal.unit is None or (unit is not None and unit != principal.unit):
+        if principal.unit is None or principal.district is None:
             raise AccessDenied(principal, "ledger.read", unit)
-        unit = principal.unit
+        if (unit is not None and unit != principal.unit) or (district is not None and district != principal.district):
+            raise AccessDenied(principal, "ledger.read", " ".join(x for x in (district, unit) if x))
+        unit, district = principal.unit, principal.district
     cats = catalogues if catalogues is not None else load_catalogues()
     refs = task_refs(cats)
 
-    units: list[str] = []
-    reported_led: Counter[str] = Counter()
+    pairs: list[Where] = []
+    reported_led: Counter[Where] = Counter()
     for cat in cats.values():
+        d = cat.programme.district
         for task in cat.tasks:
-            units.extend(u for u in task.lead_units if u not in units)
+            pairs.extend((d, u) for u in task.lead_units if (d, u) not in pairs)
         for kpi in cat.kpis:
             if isinstance(kpi.measure, ReportedMeasure):
-                reported_led[kpi.lead_unit] += 1
-                if kpi.lead_unit not in units:
-                    units.append(kpi.lead_unit)
-    if unit is not None:
-        units = [unit]
+                reported_led[(d, kpi.lead_unit)] += 1
+                if (d, kpi.lead_unit) not in pairs:
+                    pairs.append((d, kpi.lead_unit))
+    pairs = [(d, u) for d, u in pairs if (unit is None or u == unit) and (district is None or d == district)]
+    if not pairs and unit is not None and district is not None:
+        pairs = [(district, unit)]
 
     ledger = task_ledger(store, principal, as_of=as_of, catalogues=cats)
-    statuses: dict[str, Counter[str]] = defaultdict(Counter)
-    overdue: Counter[str] = Counter()
+    statuses: dict[Where, Counter[str]] = defaultdict(Counter)
+    overdue: Counter[Where] = Counter()
     for rec in ledger.itertuples(index=False):
-        for u in refs[str(rec.task_id)].task.lead_units:
-            statuses[u][str(rec.status)] += 1
-            overdue[u] += int(rec.overdue_milestones)  # type: ignore[arg-type]
+        lref = refs[str(rec.task_id)]
+        for u in lref.task.lead_units:
+            statuses[(lref.district, u)][str(rec.status)] += 1
+            overdue[(lref.district, u)] += int(rec.overdue_milestones)  # type: ignore[arg-type]
 
-    open_n: Counter[str] = Counter()
-    late_n: Counter[str] = Counter()
+    open_n: Counter[Where] = Counter()
+    late_n: Counter[Where] = Counter()
     for task_id, reply_by in store.execute("SELECT task_id, reply_by FROM supervision_notices WHERE status = 'open'"):
         ref = refs.get(task_id)
         if ref is None:
             continue
         for u in ref.task.lead_units:
-            open_n[u] += 1
-            late_n[u] += int(reply_by < as_of)
+            open_n[(ref.district, u)] += 1
+            late_n[(ref.district, u)] += int(reply_by < as_of)
 
-    last_update = {
-        str(u): at.date()
-        for u, at in store.execute(
-            "SELECT unit, max(reported_at) FROM task_updates WHERE unit IS NOT NULL AND reported_at < ? GROUP BY unit",
-            [dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())],
-        )
-    }
-    stale = Counter(str(u) for u in stale_reported_kpis(store, as_of, dict(cats))["lead_unit"])
+    last_update: dict[Where, dt.date] = {}
+    for task_id, u, at in store.execute(
+        "SELECT task_id, unit, max(reported_at) FROM task_updates WHERE unit IS NOT NULL AND reported_at < ? "
+        "GROUP BY task_id, unit",
+        [dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())],
+    ):
+        ref = refs.get(task_id)
+        if ref is None:
+            continue
+        key = (ref.district, str(u))
+        last_update[key] = max(last_update.get(key, at.date()), at.date())
+    stale_frame = stale_reported_kpis(store, as_of, dict(cats))
+    stale = Counter(zip(stale_frame["district"].astype(str), stale_frame["lead_unit"].astype(str), strict=True))
 
     rows = []
-    for u in units:
-        st = statuses.get(u, Counter())
+    for where in pairs:
+        st = statuses.get(where, Counter())
         led = sum(st.values())
-        last = last_update.get(u)
-        on_time = reported_led[u] - stale[u]
+        last = last_update.get(where)
+        on_time = reported_led[where] - stale[where]
         rows.append(
             {
-                "unit": u,
+                "district": where[0],
+                "unit": where[1],
                 "tasks_led": led,
                 "accounts_opened": led - st["not_opened"],
                 "not_opened": st["not_opened"],
                 "open": st["open"],
                 "closure_requested": st["closure_requested"],
                 "closed": st["closed"],
-                "overdue_milestones": overdue[u],
-                "open_notices": open_n[u],
-                "overdue_notices": late_n[u],
+                "overdue_milestones": overdue[where],
+                "open_notices": open_n[where],
+                "overdue_notices": late_n[where],
                 "last_update": last,
                 "days_since_update": (as_of - last).days if last else None,
-                "reported_kpis": reported_led[u],
+                "reported_kpis": reported_led[where],
                 "reported_on_time": on_time,
-                "reporting_timeliness": on_time / reported_led[u] if reported_led[u] else None,
+                "reporting_timeliness": on_time / reported_led[where] if reported_led[where] else None,
             }
         )
     df = pd.DataFrame(rows, columns=list(SCORECARD_COLUMNS))
     df["days_since_update"] = df["days_since_update"].astype("Int64")
     df["reporting_timeliness"] = df["reporting_timeliness"].astype("Float64")
-    return df.sort_values(["tasks_led", "unit"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    return df.sort_values(["tasks_led", "district", "unit"], ascending=[False, True, True], kind="stable").reset_index(
+        drop=True
+    )
 
 
 @logged_refusals

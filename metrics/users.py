@@ -1,4 +1,4 @@
-"""Accounts: who may sign in, with which role and unit, and the log of logins and refused requests.
+"""Accounts: who may sign in, with which role, unit and district, and the log of logins and refused requests.
 
 Local accounts keep an argon2id hash (never the password); OIDC identities map onto the same rows. Every
 write to `users` is one transaction with a change_log row (entity 'users', no hash in it). Logins and
@@ -24,6 +24,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from metrics.access import ROLES, AccessDenied, Principal, Role, check
+from metrics.records import DISTRICTS
 from metrics.store import Store
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "principal_for_oidc",
     "refresh_principal",
     "reset_password",
+    "set_district",
 ]
 
 Clock = Callable[[], dt.datetime]
@@ -88,6 +90,7 @@ class UserRecord:
     display_name: str
     role: Role
     unit: str | None
+    district: str | None
     active: bool
     has_password: bool
     oidc_subject: str | None
@@ -101,7 +104,7 @@ class UserRecord:
 
     @property
     def principal(self) -> Principal:
-        return Principal(self.user_name, self.role, self.unit)
+        return Principal(self.user_name, self.role, self.unit, self.district)
 
 
 @dataclass(frozen=True)
@@ -113,13 +116,16 @@ class DemoAccount:
     unit: str | None
     display_name: str
     password: str
+    district: str | None = None
 
 
 DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("leader", "leader", None, "演示·区领导", "demo-leader-2026"),
     DemoAccount("office", "office", None, "演示·区就业办", "demo-office-2026"),
-    DemoAccount("hrss", "department", "区人力社保局", "演示·区人力社保局", "demo-hrss-2026"),
-    DemoAccount("commerce", "department", "区商务局", "演示·区商务局", "demo-commerce-2026"),
+    # Each department in the district whose programme gives its unit the most tasks: 区人力社保局 leads 26
+    # tasks of the Xicheng measures; 区商务局 has tasks only in the Tongzhou programme.
+    DemoAccount("hrss", "department", "区人力社保局", "演示·西城区人力社保局", "demo-hrss-2026", "西城区"),
+    DemoAccount("commerce", "department", "区商务局", "演示·通州区商务局", "demo-commerce-2026", "通州区"),
     DemoAccount("press", "press", None, "演示·宣传", "demo-press-2026"),
     DemoAccount("admin", "admin", None, "演示·系统管理员", "demo-admin-2026"),
 )
@@ -168,6 +174,16 @@ def _clean_text(value: str, field: str, max_len: int) -> str:
     if any(unicodedata.category(ch) == "Cc" for ch in text):
         raise UserError(f"{field}不能包含控制字符。")
     return text
+
+
+def _district(value: object) -> str:
+    """One of Beijing's districts, exactly as the upload contract spells it (通州区, not 通州)."""
+    text = unicodedata.normalize("NFC", value).strip() if isinstance(value, str) else ""
+    if text in DISTRICTS:
+        return text
+    if text + "区" in DISTRICTS:
+        return text + "区"
+    raise UserError(f"所属区无效：{value!r}。应为北京市的区，例如 {'、'.join(DISTRICTS[:4])}……")
 
 
 def check_password_policy(password: object, user_name: str | None = None) -> str:
@@ -248,7 +264,7 @@ def _record_access(
 
 
 _COLUMNS = (
-    "user_name, display_name, role, unit, active, password_hash, oidc_subject, created_at, "
+    "user_name, display_name, role, unit, district, active, password_hash, oidc_subject, created_at, "
     "password_changed_at, failed_logins, locked_until"
 )
 
@@ -260,12 +276,13 @@ class _Row:
 
 
 def _row(values: tuple[Any, ...]) -> _Row:
-    (name, display, role, unit, active, pw_hash, subject, created, changed, failed, locked) = values
+    (name, display, role, unit, district, active, pw_hash, subject, created, changed, failed, locked) = values
     record = UserRecord(
         user_name=name,
         display_name=display,
         role=cast(Role, role),
         unit=unit,
+        district=district,
         active=bool(active),
         has_password=pw_hash is not None,
         oidc_subject=subject,
@@ -343,10 +360,11 @@ def guarded(
     action: str,
     unit: str | None = None,
     units: frozenset[str] | None = None,
+    district: str | None = None,
 ) -> None:
     """`metrics.access.check`, and on refusal an access_log row (allowed = false) before re-raising."""
     try:
-        check(principal, action, unit=unit, units=units)
+        check(principal, action, unit=unit, units=units, district=district)
     except AccessDenied as exc:
         log_access(store, principal, action, False, unit=exc.unit, detail=str(exc))
         raise
@@ -365,6 +383,7 @@ def _insert_user(
     display_name: str | None,
     oidc_subject: str | None,
     now: dt.datetime,
+    district: str | None = None,
 ) -> UserRecord:
     name = _normalise_user_name(user_name)
     if role not in ROLES:
@@ -374,6 +393,11 @@ def _insert_user(
         raise UserError("部门账号必须绑定一个单位（例如 区人力社保局）。")
     if role != "department" and unit_clean is not None:
         raise UserError(f"只有部门账号绑定单位；{ROLE_NAMES_ZH[role]}账号不能指定单位。")
+    district_clean = _district(district) if isinstance(district, str) and district.strip() else None
+    if role == "department" and district_clean is None:
+        raise UserError("部门账号必须绑定所属区（例如 通州区）：各区都有同名单位，只凭单位无法区分。")
+    if role != "department" and district_clean is not None:
+        raise UserError(f"只有部门账号绑定所属区；{ROLE_NAMES_ZH[role]}账号不能指定所属区。")
     display = _clean_text(display_name, "显示名称", _MAX_DISPLAY_NAME) if display_name else name
     subject = oidc_subject.strip() if oidc_subject and oidc_subject.strip() else None
     pw_hash = HASHER.hash(check_password_policy(password, name)) if password is not None else None
@@ -384,16 +408,17 @@ def _insert_user(
             if subject and cur.execute("SELECT 1 FROM users WHERE oidc_subject = ?", [subject]).fetchone():
                 raise UserError("该 OIDC 身份已绑定到其他用户。")
             cur.execute(
-                "INSERT INTO users (user_name, display_name, role, unit, password_hash, oidc_subject, active, "
-                "created_at, password_changed_at, failed_logins, locked_until) "
-                "VALUES (?, ?, ?, ?, ?, ?, true, ?, ?, 0, NULL)",
-                [name, display, role, unit_clean, pw_hash, subject, now, now if pw_hash else None],
+                "INSERT INTO users (user_name, display_name, role, unit, district, password_hash, oidc_subject, "
+                "active, created_at, password_changed_at, failed_logins, locked_until) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, true, ?, ?, 0, NULL)",
+                [name, display, role, unit_clean, district_clean, pw_hash, subject, now, now if pw_hash else None],
             )
             new = {
                 "user_name": name,
                 "display_name": display,
                 "role": role,
                 "unit": unit_clean,
+                "district": district_clean,
                 "active": True,
                 "has_password": pw_hash is not None,
                 "oidc_subject": subject,
@@ -414,12 +439,17 @@ def add_user(
     password: str | None = None,
     display_name: str | None = None,
     *,
+    district: str | None = None,
     oidc_subject: str | None = None,
     clock: Clock = _now,
 ) -> UserRecord:
-    """Create an account. password None makes an OIDC-only account; actor None only for the CLI/bootstrap."""
+    """Create an account. password None makes an OIDC-only account; actor None only for the CLI/bootstrap.
+
+    Department accounts need a unit and a district (one of Beijing's 16, as in the upload contract)."""
     _manage(store, actor)
-    return _insert_user(store, _actor_name(actor), user_name, role, unit, password, display_name, oidc_subject, clock())
+    return _insert_user(
+        store, _actor_name(actor), user_name, role, unit, password, display_name, oidc_subject, clock(), district
+    )
 
 
 def _set_active(store: Store, actor: Principal | None, user_name: str, active: bool) -> UserRecord:
@@ -438,6 +468,24 @@ def _set_active(store: Store, actor: Principal | None, user_name: str, active: b
         cur.execute("UPDATE users SET active = ? WHERE user_name = ?", [active, name])
         _record_change(
             cur, _actor_name(actor), name, "enable" if active else "disable", {"active": not active}, {"active": active}
+        )
+        return _fetch_or_fail(cur, name).record
+
+
+def set_district(store: Store, actor: Principal | None, user_name: str, district: str) -> UserRecord:
+    """Bind a department account to a district (accounts made before districts existed have none)."""
+    _manage(store, actor)
+    name = _normalise_user_name(user_name)
+    wanted = _district(district)
+    with store.transaction() as cur:
+        row = _fetch_or_fail(cur, name)
+        if row.record.role != "department":
+            raise UserError(f"只有部门账号绑定所属区；{name} 是{ROLE_NAMES_ZH[row.record.role]}账号。")
+        if row.record.district == wanted:
+            return row.record
+        cur.execute("UPDATE users SET district = ? WHERE user_name = ?", [wanted, name])
+        _record_change(
+            cur, _actor_name(actor), name, "set_district", {"district": row.record.district}, {"district": wanted}
         )
         return _fetch_or_fail(cur, name).record
 
@@ -633,7 +681,8 @@ def principal_for_oidc(store: Store, subject: str, email: str | None, *, clock: 
 
 
 def refresh_principal(store: Store, principal: Principal) -> Principal | None:
-    """The principal as the users table has it now (role or unit may have changed); None if disabled or gone.
+    """The principal as the users table has it now (role, unit or district may have changed); None if disabled
+    or gone.
 
     Sessions call this on each page run so a disabled account loses access at once.
     """
@@ -649,10 +698,17 @@ def refresh_principal(store: Store, principal: Principal) -> Principal | None:
 def create_demo_accounts(store: Store, *, clock: Clock = _now) -> dict[str, str]:
     """Create the documented demo accounts (demo database only); returns user name → password.
 
-    Accounts that already exist are left as they are.
+    Accounts that already exist are left as they are, except that a demo department account made before
+    districts existed is bound to its documented district.
     """
     now = clock()
     for acc in DEMO_ACCOUNTS:
-        if _fetch(store.cursor(), acc.user_name) is None:
-            _insert_user(store, "demo", acc.user_name, acc.role, acc.unit, acc.password, acc.display_name, None, now)
+        found = _fetch(store.cursor(), acc.user_name)
+        if found is not None and acc.district and found.record.role == "department" and found.record.district is None:
+            set_district(store, None, acc.user_name, acc.district)
+        if found is None:
+            _insert_user(
+                store, "demo", acc.user_name, acc.role, acc.unit, acc.password, acc.display_name, None, now,
+                acc.district,
+            )  # fmt: skip
     return {acc.user_name: acc.password for acc in DEMO_ACCOUNTS}

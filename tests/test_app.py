@@ -52,13 +52,13 @@ def small_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
                 },
             ],
         )
-        for name, role, unit in (
-            ("leader", "leader", None),
-            ("press", "press", None),
-            ("hrss", "department", "区人力社保局"),
-            ("office", "office", None),
+        for name, role, unit, district in (
+            ("leader", "leader", None, None),
+            ("press", "press", None, None),
+            ("hrss", "department", "区人力社保局", "通州区"),
+            ("office", "office", None, None),
         ):
-            add_user(store, None, name, role, unit=unit)  # no password: sessions are set directly here
+            add_user(store, None, name, role, unit=unit, district=district)  # no password: sessions set directly
     monkeypatch.setenv("KPI_DB", str(db))
     return db
 
@@ -238,7 +238,7 @@ def test_press_sees_only_releases_and_is_refused_kpis_by_url(small_db: Path) -> 
         at.switch_page("views/overview.py").run()
 
 
-HRSS = Principal("hrss", "department", unit="区人力社保局")
+HRSS = Principal("hrss", "department", unit="区人力社保局", district="通州区")
 
 
 def test_department_opens_a_task_account_in_the_ledger_page(small_db: Path) -> None:
@@ -286,6 +286,67 @@ def test_uploads_page_offers_a_template(small_db: Path) -> None:
     at = run_page("views/uploads.py", principal=HRSS)
     assert at.title[0].value.startswith("数据上传")
     assert at.selectbox(key="upload_type").value == "placements"
+
+
+def test_a_link_to_an_office_page_is_refused_after_signing_in_and_logged(small_db: Path) -> None:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["as_of"] = AS_OF
+    at.session_state["principal"] = HRSS
+    at.session_state["after_login"] = ("audit", {})  # the link the visitor followed before signing in
+    at.run()
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == ["无权限访问“变更记录”页面，已转到本账号的首页。此次访问已记录。"]
+    assert at.title[0].value == "就业工作指标总览"
+    with Store.open(small_db) as store:
+        assert store.execute("SELECT user_name, action, allowed FROM access_log") == [("hrss", "audit.read", False)]
+
+
+def shown_tables(at: AppTest) -> list[tuple[list[str], dict[str, str], str]]:
+    """(columns shown, their labels, placeholder for missing values) of every st.dataframe on the page."""
+    import json
+
+    out = []
+    for frame in at.dataframe:
+        config = json.loads(frame.proto.columns or "{}")
+        labels = {name: str(c.get("label", name)) for name, c in config.items()}
+        out.append((list(frame.proto.column_order), labels, frame.proto.placeholder))
+    return out
+
+
+def test_workspace_tables_have_chinese_labels_and_show_missing_values_as_a_dash(small_db: Path) -> None:
+    import re
+
+    from metrics import ledger
+    from metrics.ingest import parse_bytes
+    from metrics.uploads import upload
+
+    with Store.open(small_db) as store:
+        ledger.open_account(store, HRSS, "tz-t02", "计划", "张三", [("节点", dt.date(2026, 12, 1))], [])
+        ledger.append_update(store, HRSS, "tz-t02", None, "", None, [("a.txt", b"a")])  # empty cells to show
+        csv = "岗位信息编号,所属区,统一社会信用代码,采集日期,所属行业,岗位数量\nV1,通州区,91110112MA00000001,2026-03-01,制造业,2\n"
+        upload(store, HRSS, parse_bytes(csv.encode(), "vacancies.csv"))
+    at = run_page("views/ledger.py", principal=HRSS)
+    at.selectbox(key="ledger_task").set_value("tz-t02").run()
+    ledger_tables = shown_tables(at)
+    at = run_page("views/uploads.py", principal=HRSS)
+    upload_tables = shown_tables(at)
+    at = run_page("views/scorecard.py", principal=HRSS)
+    scorecard_tables = shown_tables(at)
+    assert len(ledger_tables) == 3 and len(upload_tables) == 1 and len(scorecard_tables) == 1  # list, nodes, updates
+    for order, labels, placeholder in ledger_tables + upload_tables + scorecard_tables:
+        assert placeholder == "—"
+        for name in order:
+            assert re.search(r"[\u4e00-\u9fff]", labels[name]), (name, labels[name])  # a Chinese label
+    assert "报送时间" in ledger_tables[2][1].values() and "上传时间" in upload_tables[0][1].values()
+
+
+def test_open_account_form_speaks_chinese(small_db: Path) -> None:
+    at = run_page("views/ledger.py", principal=HRSS)
+    at.selectbox(key="ledger_task").set_value("tz-t02").run()
+    (kpis,) = [m for m in at.multiselect if m.label == "关联指标"]
+    assert kpis.proto.placeholder == "选择关联指标（可多选，可不选）"
+    assert kpis.proto.select_all == 0  # Streamlit's English "Select all" is off
+    assert kpis.options[0].endswith("（本任务指标）")  # the task's own KPIs first
 
 
 OFFICE = Principal("office", "office")

@@ -40,9 +40,14 @@ T = dt.datetime
 
 TASK = "tz-t08"  # 多方位提供新市民专项房源: lead 区住房城乡建设委, cooperating 市规自委通州分局 …
 KPI = "tz-affordable-rental-housing"  # reported, cumulative, target 1500 套 2025-01-01 … 2027-12-31
-HOUSING = Principal("wang.wu", "department", unit="区住房城乡建设委")
-PLANNING = Principal("zhao.liu", "department", unit="市规自委通州分局")  # cooperating unit of tz-t08
-COMMERCE = Principal("qian.qi", "department", unit="区商务局")  # no part in tz-t08
+HOUSING = Principal("wang.wu", "department", unit="区住房城乡建设委", district="通州区")
+PLANNING = Principal("zhao.liu", "department", unit="市规自委通州分局", district="通州区")  # cooperating on tz-t08
+COMMERCE = Principal("qian.qi", "department", unit="区商务局", district="通州区")  # no part in tz-t08
+# Units of the same name in other districts: same unit, wrong district for tz-t08 (通州区).
+XC_HOUSING = Principal("xc.wang", "department", unit="区住房城乡建设委", district="西城区")
+XC_PLANNING = Principal("xc.zhao", "department", unit="市规自委通州分局", district="西城区")
+XC_HRSS = Principal("xc.li", "department", unit="区人力社保局", district="西城区")
+TZ_HRSS = Principal("tz.li", "department", unit="区人力社保局", district="通州区")
 OFFICE = Principal("jiuyeban", "office")
 LEADER = Principal("lingdao", "leader")
 PRESS = Principal("xuanchuan", "press")
@@ -486,3 +491,91 @@ def test_ledger_listing_and_overdue_on_fixed_dates(tiny_duck: Store, clock: Cloc
     assert overdue_milestones(store, OFFICE, D(2026, 4, 10)).empty
     added = add_milestone(store, HOUSING, TASK, "第二批房源", D(2026, 4, 1))
     assert overdue_milestones(store, OFFICE, D(2026, 4, 10))["milestone_id"].tolist() == [added["milestone_id"]]
+
+
+# --------------------------------------------------------------------------- districts
+
+
+def access_log(store: Store) -> list[tuple[Any, ...]]:
+    return store.execute("SELECT user_name, action, unit, allowed, detail FROM access_log ORDER BY access_id")
+
+
+def test_another_districts_unit_of_the_same_name_is_refused_and_logged(tiny_duck: Store, clock: Clock) -> None:
+    """A forged call for another district's task: refused by the service, logged, and nothing written."""
+    store = tiny_duck
+    acc = opened(store)
+    mid = acc["milestones"][0]["milestone_id"]
+    notice = supervision_notice(store, OFFICE, TASK, "请加快进度", D(2026, 3, 15))
+    evidence_id = append_update(store, HOUSING, TASK, 10, "进展", None, [("a.txt", b"a")])["evidence"][0]["evidence_id"]
+    before = state(store)
+    forged = {
+        "open_account": lambda: open_account(store, XC_HRSS, "tz-t02", "计划", "某人", [], []),
+        "edit_account": lambda: edit_account(store, XC_HOUSING, TASK, 1, plan="改写通州区的计划"),
+        "add_milestone": lambda: add_milestone(store, XC_HOUSING, TASK, "新节点", D(2026, 5, 1)),
+        "edit_milestone": lambda: edit_milestone(store, XC_HOUSING, mid, 1, due_date=D(2027, 1, 1)),
+        "complete_milestone": lambda: complete_milestone(store, XC_HOUSING, mid, 1),
+        "append_update": lambda: append_update(store, XC_PLANNING, TASK, 90, "冒名进展", None, []),
+        "reply_notice": lambda: reply_notice(store, XC_HOUSING, notice["notice_id"], "冒名答复"),
+        "request_closure": lambda: request_closure(store, XC_HOUSING, TASK, "冒名销账", [("a.txt", b"a")]),
+        "account_detail": lambda: account_detail(store, XC_HOUSING, TASK),
+        "evidence_content": lambda: evidence_content(store, XC_HOUSING, evidence_id),
+    }
+    for name, call in forged.items():
+        with pytest.raises(AccessDenied, match="只能(办理|查看)西城区的") as refused:
+            call()
+        assert "通州区" in str(refused.value), name
+    assert state(store) == before
+    logged = access_log(store)
+    assert [(r[2], r[3], r[4]) for r in logged] == [("通州区", False, name) for name in forged]
+    assert {r[0] for r in logged} == {"xc.li", "xc.wang", "xc.zhao"}
+    assert [r[1] for r in logged] == [
+        "ledger.write", "ledger.write", "ledger.write", "ledger.write", "ledger.write", "ledger.update",
+        "ledger.reply", "ledger.write", "ledger.read", "ledger.read",
+    ]  # fmt: skip
+
+
+def test_the_message_says_which_district_the_task_is_in(tiny_duck: Store, clock: Clock) -> None:
+    with pytest.raises(AccessDenied) as refused:
+        open_account(tiny_duck, XC_HRSS, "tz-t02", "计划", "某人", [], [])
+    assert str(refused.value) == (
+        "无权限：xc.li（西城区 区人力社保局） 只能办理西城区的事项，不能修改任务台账（对象属于通州区）。"
+    )
+    with pytest.raises(AccessDenied) as refused:
+        account_detail(tiny_duck, XC_HRSS, "tz-t02")
+    assert "任务 tz-t02" in str(refused.value) and "属于通州区" in str(refused.value)
+
+
+def test_a_department_without_a_district_may_not_write_or_read_task_ledgers(tiny_duck: Store, clock: Clock) -> None:
+    legacy = Principal("old", "department", unit="区人力社保局")
+    with pytest.raises(AccessDenied, match="未绑定所属区"):
+        open_account(tiny_duck, legacy, "tz-t02", "计划", "某人", [], [])
+    with pytest.raises(AccessDenied, match="未绑定所属区"):
+        account_detail(tiny_duck, legacy, "tz-t02")
+    assert task_ledger(tiny_duck, legacy).empty
+    assert tiny_duck.execute("SELECT count(*) FROM task_accounts") == [(0,)]
+
+
+def test_each_district_keeps_its_own_ledgers(tiny_duck: Store, clock: Clock) -> None:
+    """The allowed calls: the same unit name in two districts, each on its own district's tasks."""
+    store = tiny_duck
+    tz = open_account(store, TZ_HRSS, "tz-t02", "通州区计划", "王敏", [("节点", D(2026, 3, 31))], [])
+    xc = open_account(store, XC_HRSS, "xc-t08", "西城区计划", "李强", [("节点", D(2026, 3, 31))], [])
+    assert (tz["programme"], xc["programme"]) == ("tongzhou-2025", "xicheng-measures")
+    append_update(store, XC_HRSS, "xc-t08", 20, "西城区进展", None, [("a.txt", b"a")])
+    edit_account(store, TZ_HRSS, "tz-t02", 1, owner="王敏（通州）")
+    complete_milestone(store, XC_HRSS, xc["milestones"][0]["milestone_id"], 1, D(2026, 3, 1))
+    notice = supervision_notice(store, OFFICE, "xc-t08", "请报送回访进度", D(2026, 3, 20))
+    assert reply_notice(store, XC_HRSS, notice["notice_id"], "已报送")["status"] == "answered"
+    closure = request_closure(store, XC_HRSS, "xc-t08", "已完成", [("总结.pdf", b"x")])
+    assert decide_closure(store, OFFICE, closure["closure_id"], True)["account"]["status"] == "closed"
+
+    xc_view = task_ledger(store, XC_HRSS)
+    assert set(xc_view["district"]) == {"西城区"} and "xc-t08" in xc_view["task_id"].tolist()
+    assert not xc_view["task_id"].str.startswith("tz-").any()
+    tz_view = task_ledger(store, TZ_HRSS)
+    assert set(tz_view["district"]) == {"通州区"} and "tz-t02" in tz_view["task_id"].tolist()
+    assert set(task_ledger(store, OFFICE)["district"]) == {"昌平区", "通州区", "西城区", "海淀区"}
+    assert overdue_milestones(store, XC_HRSS, D(2026, 7, 1)).empty  # tz-t02's overdue node is not Xicheng's
+    assert overdue_milestones(store, TZ_HRSS, D(2026, 7, 1))["task_id"].tolist() == ["tz-t02"]
+    assert account_detail(store, XC_HRSS, "xc-t08").status == "closed"
+    assert access_log(store) == []  # nothing was refused

@@ -25,8 +25,8 @@ from tests.conftest import insert
 D = dt.date
 T = dt.datetime
 HRSS, COM = "区人力社保局", "区商务局"
-HRSS_P = Principal("li.si", "department", unit=HRSS)
-COM_P = Principal("qian.qi", "department", unit=COM)
+HRSS_P = Principal("li.si", "department", unit=HRSS, district="通州区")
+COM_P = Principal("qian.qi", "department", unit=COM, district="通州区")
 OFFICE = Principal("jiuyeban", "office")
 LEADER = Principal("lingdao", "leader")
 
@@ -113,12 +113,13 @@ def test_scorecard_on_2026_04_20(store: Store) -> None:
     card = department_scorecard(store, LEADER, D(2026, 4, 20), catalogues=CATS)
     assert tuple(card.columns) == SCORECARD_COLUMNS
     assert card["unit"].tolist() == [HRSS, COM]  # most tasks led first
+    assert card["district"].tolist() == ["通州区", "通州区"]
     hrss, com = (card.iloc[i].to_dict() for i in range(2))
     # HRSS leads a1, a2, a4: two accounts (a1 open, a2 closure requested), a4 not opened. Overdue: a2's 03-31
     # node (a1's 04-30 node is not due yet). a2's notice (reply by 04-10) is open and late. Last update 03-10:
     # 21 days of March + 20 of April = 41. Reported KPIs k-rep1 (reported 03-10, within 03-06…04-20) and
     # k-rep2 (never): 1 of 2 on time.
-    assert {k: hrss[k] for k in SCORECARD_COLUMNS[1:]} == {
+    assert {k: hrss[k] for k in SCORECARD_COLUMNS[2:]} == {
         "tasks_led": 3,
         "accounts_opened": 2,
         "not_opened": 1,
@@ -136,7 +137,7 @@ def test_scorecard_on_2026_04_20(store: Store) -> None:
     }
     # COM leads a3 (open, node 05-31 not due) and a4 (not opened); notice on a3 due 05-20, not late; its own
     # update (on a1, as cooperating unit) 03-15 → 36 days; k-rep3 last reported 01-15, before 03-06: 0 of 1.
-    assert {k: com[k] for k in SCORECARD_COLUMNS[1:]} == {
+    assert {k: com[k] for k in SCORECARD_COLUMNS[2:]} == {
         "tasks_led": 2,
         "accounts_opened": 1,
         "not_opened": 1,
@@ -190,3 +191,48 @@ def test_overdue_tasks_frame_feeds_the_briefing(store: Store) -> None:
     assert overdue_tasks_frame(store, LEADER, D(2026, 3, 31), catalogues=CATS).empty
     page = weekly_briefing(store, D(2026, 5, 1), catalogues=CATS, overdue_tasks=frame)
     assert page.index('data-task="a2"') < page.index('data-task="a1"')
+
+
+def test_each_districts_unit_is_scored_on_its_own_districts_tasks(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Xicheng's 区人力社保局 is another bureau than Tongzhou's: its own row, its own tasks only."""
+    xicheng = CATS["tiny"].model_copy(
+        update={
+            "programme": CATS["tiny"].programme.model_copy(update={"id": "tiny-xc", "district": "西城区"}),
+            "tasks": [CATS["tiny"].tasks[0].model_copy(update={"id": "b1", "cooperating_units": []})],
+            "kpis": [CATS["tiny"].kpis[0].model_copy(update={"id": "k-xc", "task": "b1"})],
+        }
+    )
+    cats = {**CATS, "tiny-xc": xicheng}
+    xc = Principal("xc.li", "department", unit=HRSS, district="西城区")
+    monkeypatch.setattr(ledger, "now", lambda: T(2026, 3, 1, 9))
+    open_account(store, xc, "b1", "西城区计划", "王五", [("节点", D(2026, 4, 1))], [], catalogues=cats)
+    monkeypatch.setattr(ledger, "now", lambda: T(2026, 4, 18, 9))
+    append_update(store, xc, "b1", 50, "西城区进展", {"k-xc": 7}, [], catalogues=cats)
+
+    own = department_scorecard(store, xc, D(2026, 4, 20), catalogues=cats)
+    assert own[
+        ["district", "unit", "tasks_led", "accounts_opened", "overdue_milestones", "open_notices"]
+    ].values.tolist() == [["西城区", HRSS, 1, 1, 1, 0]]
+    assert own.iloc[0]["last_update"] == D(2026, 4, 18) and own.iloc[0]["reporting_timeliness"] == 1.0
+    # Tongzhou's bureau is scored as before: its 03-10 update, not Xicheng's 04-18 one
+    tz = department_scorecard(store, HRSS_P, D(2026, 4, 20), catalogues=cats)
+    assert tz[["district", "tasks_led", "last_update", "reported_kpis"]].values.tolist() == [
+        ["通州区", 3, D(2026, 3, 10), 2]
+    ]
+    every = department_scorecard(store, OFFICE, D(2026, 4, 20), catalogues=cats)
+    assert list(zip(every["district"], every["unit"], every["tasks_led"], strict=True)) == [
+        ("通州区", HRSS, 3),
+        ("通州区", COM, 2),
+        ("西城区", HRSS, 1),
+    ]
+    assert department_scorecard(store, OFFICE, D(2026, 4, 20), unit=HRSS, catalogues=cats)["district"].tolist() == [
+        "通州区",
+        "西城区",
+    ]
+    with pytest.raises(AccessDenied):  # another district's row, asked for by a department
+        department_scorecard(store, xc, D(2026, 4, 20), district="通州区", catalogues=cats)
+    assert store.execute("SELECT user_name, action, unit, allowed FROM access_log") == [
+        ("xc.li", "ledger.read", "通州区", False)
+    ]

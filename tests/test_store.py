@@ -26,6 +26,31 @@ def test_migrations_bring_a_new_file_to_the_latest_version(tmp_path: Path) -> No
         assert store.migrate() == []  # idempotent
 
 
+def test_the_district_migration_upgrades_a_version_4_file_with_accounts(tmp_path: Path) -> None:
+    """0006 adds users.district and uploads.district to a file made before them; old rows keep NULL, which
+    the access rules treat as "not bound" (refused) until an administrator binds a district."""
+    import duckdb
+
+    from metrics.store import _migrations
+
+    db = tmp_path / "v4.duckdb"
+    con = duckdb.connect(str(db))
+    for version, name, sql in _migrations():
+        if version <= 4:
+            con.execute(sql)
+            con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
+    con.execute(
+        "INSERT INTO users (user_name, display_name, role, unit) VALUES ('old.hrss', 'old', 'department', '区人力社保局')"
+    )
+    con.close()
+    with Store.open(db) as store:
+        assert store.schema_version() == SCHEMA_VERSION
+        assert "0006_user_district.sql" in [r[0] for r in store.execute("SELECT name FROM schema_version")]
+        assert store.execute("SELECT user_name, unit, district FROM users") == [("old.hrss", "区人力社保局", None)]
+        assert store.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = 'uploads' "
+                             "AND column_name = 'district'") == [(1,)]  # fmt: skip
+
+
 def hold(db: Path, seconds: float) -> subprocess.Popen[str]:
     proc = subprocess.Popen([sys.executable, "-c", HOLD, str(db), str(seconds)], stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None and proc.stdout.readline().strip() == "held"

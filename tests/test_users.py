@@ -1,4 +1,5 @@
-"""Accounts: argon2id hashes, refusals and lockout, role/unit rules, logged refusals, the CLI, demo logins."""
+"""Accounts: argon2id hashes, refusals and lockout, role/unit/district rules, logged refusals, the CLI, demo
+logins."""
 
 from __future__ import annotations
 
@@ -31,13 +32,14 @@ from metrics.users import (
     principal_for_oidc,
     refresh_principal,
     reset_password,
+    set_district,
 )
 
 REAL_HASHER = users_mod.HASHER
 PW = "correct-horse-battery"
 ADMIN = Principal("root", "admin")
 OFFICE = Principal("wang", "office")
-HRSS = Principal("li", "department", unit="区人力社保局")
+HRSS = Principal("li", "department", unit="区人力社保局", district="通州区")
 T0 = dt.datetime(2026, 11, 21, 9, 0, 0)
 
 
@@ -100,9 +102,9 @@ def test_hash_is_argon2id_and_never_the_password(tiny_duck: Store, monkeypatch: 
 
 
 def test_login_succeeds_and_is_logged(tiny_duck: Store) -> None:
-    add_user(tiny_duck, ADMIN, "Li.Si", "department", unit="区人力社保局", password=PW)
+    add_user(tiny_duck, ADMIN, "Li.Si", "department", unit="区人力社保局", district="通州区", password=PW)
     p = authenticate(tiny_duck, "  li.si ", PW)  # names are case-insensitive and trimmed
-    assert p == Principal("li.si", "department", "区人力社保局")
+    assert p == Principal("li.si", "department", "区人力社保局", "通州区")
     assert access_rows(tiny_duck)[-1] == ("li.si", "login", "区人力社保局", True, "登录成功")
 
 
@@ -193,9 +195,13 @@ def test_rehash_when_argon2_parameters_change(tiny_duck: Store, monkeypatch: pyt
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"role": "department"}, "部门账号必须绑定一个单位"),
-        ({"role": "department", "unit": "   "}, "部门账号必须绑定一个单位"),
+        ({"role": "department", "district": "通州区"}, "部门账号必须绑定一个单位"),
+        ({"role": "department", "unit": "   ", "district": "通州区"}, "部门账号必须绑定一个单位"),
         ({"role": "leader", "unit": "区人力社保局"}, "只有部门账号绑定单位"),
+        ({"role": "department", "unit": "区人力社保局"}, "部门账号必须绑定所属区"),
+        ({"role": "department", "unit": "区人力社保局", "district": "  "}, "部门账号必须绑定所属区"),
+        ({"role": "department", "unit": "区人力社保局", "district": "浦东新区"}, "所属区无效"),
+        ({"role": "office", "district": "通州区"}, "只有部门账号绑定所属区"),
         ({"role": "superuser"}, "未知角色"),
         ({"role": "office", "password": "short"}, "密码至少需要 10 个字符"),
         ({"role": "office", "password": " " * 12}, "密码不能全是空白字符"),
@@ -248,18 +254,22 @@ def test_a_crash_inside_the_write_leaves_nothing(tiny_duck: Store, monkeypatch: 
 
 
 def test_guarded_logs_refusals_and_only_refusals(tiny_duck: Store) -> None:
-    guarded(tiny_duck, HRSS, "ledger.write", unit="区人力社保局")
+    guarded(tiny_duck, HRSS, "ledger.write", unit="区人力社保局", district="通州区")
     assert access_rows(tiny_duck) == []
     with pytest.raises(AccessDenied):
-        guarded(tiny_duck, HRSS, "ledger.write", unit="区商务局")
+        guarded(tiny_duck, HRSS, "ledger.write", unit="区商务局", district="通州区")
+    with pytest.raises(AccessDenied):
+        guarded(tiny_duck, HRSS, "ledger.write", unit="区人力社保局", district="西城区")  # same unit name, elsewhere
     with pytest.raises(AccessDenied):
         guarded(tiny_duck, HRSS, "audit.read")  # an office page opened by URL
     rows = tiny_duck.execute("SELECT user_name, role, action, unit, allowed, detail FROM access_log ORDER BY access_id")
     assert [r[:5] for r in rows] == [
         ("li", "department", "ledger.write", "区商务局", False),
+        ("li", "department", "ledger.write", "西城区", False),
         ("li", "department", "audit.read", None, False),
     ]
     assert rows[0][5].startswith("无权限")
+    assert "只能办理通州区的事项" in rows[1][5]
 
 
 def test_a_refusal_stays_logged_when_the_callers_write_rolls_back(tiny_duck: Store) -> None:
@@ -291,7 +301,16 @@ def test_only_admins_manage_users(tiny_duck: Store, who: Principal) -> None:
 
 
 def test_an_admin_manages_users_and_is_named_in_the_change_log(tiny_duck: Store) -> None:
-    add_user(tiny_duck, ADMIN, "hrss2", "department", unit="区人力社保局", password=PW, display_name="李四")
+    add_user(
+        tiny_duck,
+        ADMIN,
+        "hrss2",
+        "department",
+        unit="区人力社保局",
+        district="通州区",
+        password=PW,
+        display_name="李四",
+    )
     disable_user(tiny_duck, ADMIN, "hrss2")
     disable_user(tiny_duck, ADMIN, "hrss2")  # already disabled: no second write
     enable_user(tiny_duck, ADMIN, "hrss2")
@@ -330,7 +349,9 @@ def test_refresh_principal_follows_the_users_table(tiny_duck: Store) -> None:
 
 def test_oidc_identities_map_to_users(tiny_duck: Store) -> None:
     add_user(tiny_duck, None, "wang@tongzhou.gov.cn", "office", password=None)
-    add_user(tiny_duck, None, "li@tongzhou.gov.cn", "department", unit="区商务局", oidc_subject="sub-li")
+    add_user(
+        tiny_duck, None, "li@tongzhou.gov.cn", "department", unit="区商务局", district="通州区", oidc_subject="sub-li"
+    )
     # first login by email binds the subject; later logins match the subject even if the email changes
     assert principal_for_oidc(tiny_duck, "sub-wang", "Wang@Tongzhou.gov.cn") == Principal(
         "wang@tongzhou.gov.cn", "office"
@@ -341,7 +362,8 @@ def test_oidc_identities_map_to_users(tiny_duck: Store) -> None:
     assert user_changes(tiny_duck)[-1][2:] == ("bind_oidc", {"oidc_subject": None}, {"oidc_subject": "sub-wang"})
     # an email whose account is bound to another subject is not taken over
     assert principal_for_oidc(tiny_duck, "sub-attacker", "li@tongzhou.gov.cn") is None
-    assert principal_for_oidc(tiny_duck, "sub-li", None) == Principal("li@tongzhou.gov.cn", "department", "区商务局")
+    li = Principal("li@tongzhou.gov.cn", "department", "区商务局", "通州区")
+    assert principal_for_oidc(tiny_duck, "sub-li", None) == li
     assert principal_for_oidc(tiny_duck, "sub-unknown", "nobody@example.com") is None
     assert principal_for_oidc(tiny_duck, "", "wang@tongzhou.gov.cn") is None
     disable_user(tiny_duck, None, "li@tongzhou.gov.cn")
@@ -368,8 +390,8 @@ def test_demo_accounts_log_in_with_their_documented_passwords(tiny_duck: Store) 
     assert got == {
         "leader": Principal("leader", "leader"),
         "office": Principal("office", "office"),
-        "hrss": Principal("hrss", "department", "区人力社保局"),
-        "commerce": Principal("commerce", "department", "区商务局"),
+        "hrss": Principal("hrss", "department", "区人力社保局", "西城区"),
+        "commerce": Principal("commerce", "department", "区商务局", "通州区"),
         "press": Principal("press", "press"),
         "admin": Principal("admin", "admin"),
     }
@@ -385,10 +407,10 @@ def test_demo_accounts_log_in_with_their_documented_passwords(tiny_duck: Store) 
 def test_cli_add_list_disable_enable_reset(tmp_path: Path) -> None:
     db = str(tmp_path / "cli.duckdb")
     run = CliRunner().invoke
-    r = run(user_cli, ["add", "li.si", "--role", "department", "--unit", "区人力社保局", "--display-name", "李四",
-                       "--password-stdin", "--db", db], input=PW + "\n")  # fmt: skip
+    r = run(user_cli, ["add", "li.si", "--role", "department", "--unit", "区人力社保局", "--district", "西城区",
+                       "--display-name", "李四", "--password-stdin", "--db", db], input=PW + "\n")  # fmt: skip
     assert r.exit_code == 0, r.output
-    assert "已添加账号 li.si" in r.output
+    assert "已添加账号 li.si（部门，西城区 区人力社保局）" in r.output
     r = run(user_cli, ["add", "wang", "--role", "office", "--db", db], input="another-secret\nanother-secret\n")
     assert r.exit_code == 0, r.output  # prompted twice, hidden
     assert "another-secret" not in r.output
@@ -399,6 +421,7 @@ def test_cli_add_list_disable_enable_reset(tmp_path: Path) -> None:
     r = run(user_cli, ["list", "--format", "json", "--db", db])
     listed = {u["user_name"]: u for u in json.loads(r.output)}
     assert listed["li.si"]["unit"] == "区人力社保局" and listed["li.si"]["active"] is True
+    assert listed["li.si"]["district"] == "西城区" and listed["wang"]["district"] is None
     assert "password_hash" not in listed["li.si"]
 
     r = run(user_cli, ["disable", "li.si", "--db", db])
@@ -410,7 +433,9 @@ def test_cli_add_list_disable_enable_reset(tmp_path: Path) -> None:
 
     with Store.open(db) as store:
         assert authenticate(store, "li.si", PW) is None
-        assert authenticate(store, "li.si", "the-new-password") == Principal("li.si", "department", "区人力社保局")
+        assert authenticate(store, "li.si", "the-new-password") == Principal(
+            "li.si", "department", "区人力社保局", "西城区"
+        )
         actions = [c[2] for c in user_changes(store)]
         assert actions[:5] == ["add", "add", "disable", "enable", "reset_password"]
 
@@ -420,9 +445,97 @@ def test_cli_reports_errors_in_chinese(tmp_path: Path) -> None:
     run = CliRunner().invoke
     r = run(user_cli, ["add", "li", "--role", "department", "--password-stdin", "--db", db], input=PW + "\n")
     assert r.exit_code != 0 and "部门账号必须绑定一个单位" in r.output
+    r = run(user_cli, ["add", "li", "--role", "department", "--unit", "区商务局", "--password-stdin", "--db", db],
+            input=PW + "\n")  # fmt: skip
+    assert r.exit_code != 0 and "部门账号必须绑定所属区（--district" in r.output
+    r = run(user_cli, ["add", "li", "--role", "office", "--district", "通州区", "--password-stdin", "--db", db],
+            input=PW + "\n")  # fmt: skip
+    assert r.exit_code != 0 and "只有部门账号绑定所属区" in r.output
+    r = run(user_cli, ["district", "ghost", "通州区", "--db", db])
+    assert r.exit_code != 0 and "不存在" in r.output
     r = run(user_cli, ["add", "li", "--role", "office", "--password-stdin", "--db", db], input="short\n")
     assert r.exit_code != 0 and "密码至少需要 10 个字符" in r.output
     r = run(user_cli, ["disable", "ghost", "--db", db])
     assert r.exit_code != 0 and "不存在" in r.output
     r = run(user_cli, ["list", "--db", db])
     assert r.exit_code == 0 and "还没有账号" in r.output
+
+
+# --------------------------------------------------------------------------- districts
+
+
+def _legacy_department(store: Store, name: str) -> None:
+    """A department account as it was before accounts had a district (schema version 4)."""
+    store.execute(
+        "INSERT INTO users (user_name, display_name, role, unit, password_hash) VALUES (?, ?, 'department', ?, ?)",
+        [name, name, "区人力社保局", users_mod.HASHER.hash(PW)],
+    )
+
+
+def test_a_legacy_department_account_has_no_district_until_an_admin_binds_one(tiny_duck: Store) -> None:
+    _legacy_department(tiny_duck, "old.hrss")
+    p = authenticate(tiny_duck, "old.hrss", PW)
+    assert p == Principal("old.hrss", "department", "区人力社保局", None)
+    with pytest.raises(AccessDenied, match="未绑定所属区"):
+        guarded(tiny_duck, p, "upload.write", unit="区人力社保局", district="通州区")
+    with pytest.raises(AccessDenied):
+        set_district(tiny_duck, HRSS, "old.hrss", "通州区")  # only admins
+    rec = set_district(tiny_duck, ADMIN, "old.hrss", "通州")  # the short name is accepted and spelled out
+    assert rec.district == "通州区"
+    # the session's principal follows at its next page run
+    assert refresh_principal(tiny_duck, p) == Principal("old.hrss", "department", "区人力社保局", "通州区")
+    assert user_changes(tiny_duck)[-1] == (
+        "root",
+        "old.hrss",
+        "set_district",
+        {"district": None},
+        {"district": "通州区"},
+    )
+    assert set_district(tiny_duck, ADMIN, "old.hrss", "通州区") == rec  # unchanged: no second change-log row
+    assert [c[2] for c in user_changes(tiny_duck)].count("set_district") == 1
+    add_user(tiny_duck, None, "boss", "leader", password=PW)
+    with pytest.raises(UserError, match="只有部门账号绑定所属区"):
+        set_district(tiny_duck, ADMIN, "boss", "通州区")
+    with pytest.raises(UserError, match="所属区无效"):
+        set_district(tiny_duck, ADMIN, "old.hrss", "上海市")
+
+
+def test_refresh_principal_carries_a_changed_district(tiny_duck: Store) -> None:
+    add_user(tiny_duck, None, "li", "department", unit="区人力社保局", district="通州区", password=PW)
+    p = authenticate(tiny_duck, "li", PW)
+    assert p is not None and p.district == "通州区"
+    set_district(tiny_duck, None, "li", "西城区")
+    assert refresh_principal(tiny_duck, p) == Principal("li", "department", "区人力社保局", "西城区")
+
+
+def test_demo_accounts_made_before_districts_are_bound_to_theirs(tiny_duck: Store) -> None:
+    _legacy_department(tiny_duck, "hrss")
+    create_demo_accounts(tiny_duck)
+    assert refresh_principal(tiny_duck, Principal("hrss", "department")) == Principal(
+        "hrss", "department", "区人力社保局", "西城区"
+    )
+
+
+def test_cli_binds_a_district_and_lists_it(tmp_path: Path) -> None:
+    db = tmp_path / "cli.duckdb"
+    with Store.open(db) as store:
+        _legacy_department(store, "old.hrss")
+    run = CliRunner().invoke
+    r = run(user_cli, ["list", "--db", str(db)])
+    assert "所属区" in r.output and "未绑定" in r.output
+    r = run(user_cli, ["district", "old.hrss", "海淀区", "--db", str(db)])
+    assert r.exit_code == 0 and "账号 old.hrss 的所属区为 海淀区" in r.output, r.output
+    r = run(user_cli, ["district", "old.hrss", "火星区", "--db", str(db)])
+    assert r.exit_code != 0 and "所属区无效" in r.output
+    r = run(user_cli, ["list", "--format", "json", "--db", str(db)])
+    assert json.loads(r.output)[0]["district"] == "海淀区"
+
+
+def test_readme_documents_each_demo_accounts_district() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip(" `"): line for line in readme.splitlines() if line.startswith("| `")}
+    for acc in DEMO_ACCOUNTS:
+        assert acc.password in rows[acc.user_name]
+        if acc.district:
+            assert acc.district in rows[acc.user_name].split("|")[4], acc.user_name
+    assert "kpi user district" in readme

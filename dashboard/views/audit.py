@@ -7,8 +7,9 @@ import datetime as dt
 import streamlit as st
 
 from dashboard import state
-from dashboard.i18n import t
-from metrics.audit import change_history
+from dashboard.components import workspace as ws
+from dashboard.i18n import lang, t
+from metrics.audit import ACTIONS_ZH, change_history
 from metrics.export import safe_csv
 
 principal = state.require("audit.read")
@@ -22,5 +23,20 @@ user = c[1].text_input(t("user_name")) or None
 since = c[2].date_input(t("since"), as_of - dt.timedelta(days=30))
 until = c[3].date_input(t("until"), as_of)
 history = change_history(store, principal, entity=entity, user=user, since=since, until=until)
-st.dataframe(history, hide_index=True, width="stretch")
+shown = (
+    history.assign(action=history["action"].map(ACTIONS_ZH).fillna(history["action"])) if lang() == "zh" else history
+)
+ws.show(
+    shown,
+    {
+        "change_id": ws.number("col_change_id"),
+        "changed_at": ws.when("col_changed_at"),
+        "user_name": ws.text("user_name"),
+        "entity": ws.text("entity"),
+        "entity_key": ws.text("col_entity_key"),
+        "action": ws.text("col_action"),
+        "upload_id": ws.number("col_upload_id"),
+        "changes": ws.text("col_changes"),
+    },
+)
 st.download_button(t("download"), safe_csv(history), file_name=f"audit_{since}_{until}.csv", mime="text/csv")

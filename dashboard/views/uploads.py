@@ -1,21 +1,30 @@
-"""数据上传 Uploads: template, upload, preview and validation, errors as a sheet, confirm, history."""
+"""数据上传 Uploads: template, upload, preview and validation, errors as a sheet, confirm, history.
+
+A department uploads its own district's rows only: rows of another district are listed before the import
+button, and metrics.uploads refuses them again (and logs the attempt) whatever the page shows.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from dashboard import state
+from dashboard.components import workspace as ws
 from dashboard.i18n import lang, t
+from metrics.access import AccessDenied
 from metrics.ingest import errors_to_frame, parse_bytes
 from metrics.records import RECORD_TYPES
 from metrics.templates import errors_xlsx, template_xlsx
-from metrics.uploads import upload, upload_history
+from metrics.uploads import out_of_district_rows, upload, upload_history
 
 principal = state.require("upload.write", own_unit=True)
 L = lang()
 st.title(t("uploads_title"))
 store = state.store()
 assert store is not None
+department = principal.role == "department"
+if department:
+    st.caption(t("upload_scope").format(district=principal.district, unit=principal.unit))
 
 record = st.selectbox(
     t("choose_type"),
@@ -32,6 +41,7 @@ st.download_button(
     on_click="ignore",
 )
 
+st.caption(t("upload_drag_hint"))
 file = st.file_uploader(t("upload_file"), type=["xlsx", "csv"], key=f"upload_file_{record}")
 if file is not None:
     bar = st.progress(0.0, text=t("validating"))
@@ -43,22 +53,34 @@ if file is not None:
     bar.empty()
     for w in parsed.warnings:
         st.caption(f"{t('warnings')}：{w}")
+    foreign = out_of_district_rows(parsed, principal.district) if department and parsed.ok else None
     if parsed.errors:
         st.error(t("invalid_file").format(n=len(parsed.errors)))
-        st.dataframe(errors_to_frame(parsed.errors), hide_index=True, width="stretch")
+        ws.show_static(errors_to_frame(parsed.errors), ws.error_labels())
         st.download_button(
             t("errors_download"),
             data=errors_xlsx(parsed.errors, file.name),
             file_name=f"{file.name}_错误清单.xlsx",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
-    elif parsed.table is not None:
+    elif foreign is not None and not foreign.empty:
+        st.error(t("out_of_district").format(n=len(foreign), district=principal.district))
+        ws.show_static(foreign, ws.error_labels())
+    elif parsed.table is not None and parsed.record_type is not None:
         st.success(t("valid_file").format(n=parsed.table.num_rows))
         st.caption(t("preview"))
-        st.dataframe(parsed.table.slice(0, 20).to_pandas(), hide_index=True, width="stretch")
+        ws.show(parsed.table.slice(0, 20).to_pandas(), ws.preview_columns(parsed.record_type, L))
         if st.button(t("confirm_import"), type="primary", key=f"confirm_{parsed.sha256}"):
-            report = upload(store, principal, parsed)
-            st.success(f"{t('imported')}：{report.summary_zh() if L == 'zh' else report.summary_en()}")
+            try:
+                report = upload(store, principal, parsed)
+            except AccessDenied as exc:  # refused (and logged) by the service, e.g. another district's record
+                st.error(str(exc))
+            else:
+                st.success(f"{t('imported')}：{report.summary_zh() if L == 'zh' else report.summary_en()}")
 
 st.subheader(t("history"))
-st.dataframe(upload_history(store, principal), hide_index=True, width="stretch")
+history = upload_history(store, principal)
+if history.empty:
+    st.caption(t("history_none"))
+else:
+    ws.show(ws.history_frame(history, L), ws.history_columns())

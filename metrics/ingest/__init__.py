@@ -5,12 +5,13 @@
 >>> parsed.table if parsed.ok else errors_to_frame(parsed.errors)
 """
 
-from metrics.ingest.load import ImportReport, import_file, import_parsed
+from metrics.ingest.load import ImportReport, OutOfDistrict, import_file, import_parsed
 from metrics.ingest.read import ParsedFile, detect_record_type, parse_bytes, parse_file
 from metrics.ingest.validate import RowError, errors_to_frame
 
 __all__ = [
     "ImportReport",
+    "OutOfDistrict",
     "ParsedFile",
     "RowError",
     "detect_record_type",

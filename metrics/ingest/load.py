@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 
 from metrics.ingest.read import ParsedFile, parse_file
@@ -17,7 +18,19 @@ from metrics.ingest.validate import RowError
 from metrics.records import RECORD_TYPES, RecordType
 from metrics.store import Store
 
-__all__ = ["ImportReport", "import_file", "import_parsed", "write_records"]
+__all__ = ["ImportReport", "OutOfDistrict", "import_file", "import_parsed", "write_records"]
+
+
+class OutOfDistrict(Exception):
+    """An upload confined to one district holds rows of another, or would overwrite another district's records
+    (same natural key, different district). Nothing is written; the uploads service turns this into a refusal.
+    """
+
+    def __init__(self, district: str, incoming: list[tuple[str, str]], existing: list[tuple[str, str]]):
+        self.district = district
+        self.incoming = incoming  # (natural key, district) of rows in the file outside `district`
+        self.existing = existing  # (natural key, stored district) of records the file would overwrite
+        super().__init__(f"rows outside {district}: {incoming[:5]}; other districts' records: {existing[:5]}")
 
 
 @dataclass
@@ -71,10 +84,16 @@ def write_records(
     sha256: str,
     user: str,
     unit: str | None = None,
+    district: str | None = None,
     warnings: list[str] | None = None,
     _before_commit: Callable[[], None] | None = None,
 ) -> tuple[int, int, int, int | None]:
-    """Upsert validated rows in one transaction; returns (new, changed, unchanged, upload_id or None)."""
+    """Upsert validated rows in one transaction; returns (new, changed, unchanged, upload_id or None).
+
+    With `district` (a department's upload), every row must be of that district and may only replace records
+    of that district; otherwise OutOfDistrict is raised and nothing is written. The check runs inside the
+    write's transaction, so no other write can slip a record of another district in between.
+    """
     rt = RECORD_TYPES[record]
     cols = rt.column_names
     casts = ", ".join(f"CAST({c} AS {rt.column(c).sql_type}) AS {c}" for c in cols)
@@ -86,6 +105,8 @@ def write_records(
         cur.register("_incoming_raw", table)
         cur.execute(f"CREATE OR REPLACE TEMP TABLE _incoming AS SELECT {casts} FROM _incoming_raw")  # noqa: S608
         cur.unregister("_incoming_raw")
+        if district is not None:
+            _check_district(cur, rt, on, district)
         row = cur.execute(
             f"SELECT count(*) FILTER (WHERE {probe} IS NULL), "  # noqa: S608
             f"count(*) FILTER (WHERE {probe} IS NOT NULL AND ({differs})), count(*) "
@@ -98,9 +119,10 @@ def write_records(
             cur.execute("DROP TABLE _incoming")
             return 0, 0, unchanged, None
         got = cur.execute(
-            "INSERT INTO uploads (record_type, file_name, sha256, user_name, unit_name, row_count, new_rows, "
-            "changed_rows, unchanged_rows, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING upload_id",
-            [rt.name, file_name, sha256, user, unit, total, new, changed, unchanged, warnings or []],
+            "INSERT INTO uploads (record_type, file_name, sha256, user_name, unit_name, district, row_count, "
+            "new_rows, changed_rows, unchanged_rows, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "RETURNING upload_id",
+            [rt.name, file_name, sha256, user, unit, district, total, new, changed, unchanged, warnings or []],
         ).fetchone()
         assert got is not None
         upload_id = int(got[0])
@@ -132,8 +154,28 @@ def write_records(
     return new, changed, unchanged, upload_id
 
 
-def import_parsed(store: Store, parsed: ParsedFile, *, user: str, unit: str | None = None) -> ImportReport:
-    """Write a parsed file if it has no errors; a file with errors writes nothing."""
+def _check_district(cur: duckdb.DuckDBPyConnection, rt: RecordType, on: str, district: str) -> None:
+    """Raise OutOfDistrict if a row of `_incoming` is of another district or matches another district's record."""
+    key = _key_expr(rt, "i")
+    incoming = cur.execute(
+        f"SELECT {key}, i.district FROM _incoming i WHERE i.district IS DISTINCT FROM ? ORDER BY 1 LIMIT 100",  # noqa: S608
+        [district],
+    ).fetchall()
+    existing = cur.execute(
+        f"SELECT {key}, t.district FROM _incoming i JOIN {rt.name} t ON {on} "  # noqa: S608
+        "WHERE t.district IS DISTINCT FROM ? ORDER BY 1 LIMIT 100",
+        [district],
+    ).fetchall()
+    if incoming or existing:  # the caller's transaction rolls back, temporary table included
+        raise OutOfDistrict(district, [(str(k), str(d)) for k, d in incoming], [(str(k), str(d)) for k, d in existing])
+
+
+def import_parsed(
+    store: Store, parsed: ParsedFile, *, user: str, unit: str | None = None, district: str | None = None
+) -> ImportReport:
+    """Write a parsed file if it has no errors; a file with errors writes nothing.
+
+    `district` confines the write to one district (see write_records; OutOfDistrict otherwise)."""
     report = ImportReport(parsed.file, parsed.record_type, parsed.sha256, warnings=list(parsed.warnings))
     if parsed.errors or parsed.table is None or parsed.record_type is None:
         report.errors = list(parsed.errors)
@@ -147,6 +189,7 @@ def import_parsed(store: Store, parsed: ParsedFile, *, user: str, unit: str | No
         sha256=parsed.sha256,
         user=user,
         unit=unit,
+        district=district,
         warnings=parsed.warnings,
     )
     return report
