@@ -42,7 +42,18 @@ HISTORY_COLUMNS = (
     "changed_fields",
     "changes",
 )
-ACTIONS_ZH = {"insert": "新增", "update": "修改", "delete": "删除"}
+ACTIONS_ZH = {
+    "insert": "新增",
+    "update": "修改",
+    "delete": "删除",
+    "create": "生成草稿",
+    "publish": "发布",
+    "discard": "作废",
+}
+# Fields of entities that are not record types (their labels are not in the data contract).
+FIELD_LABELS: dict[str, dict[str, str]] = {
+    "releases": {"as_of": "数据截至", "state": "状态", "release_no": "发布编号", "content_hash": "内容校验值"},
+}
 EMPTY_ZH = "（空）"
 
 
@@ -63,7 +74,7 @@ def field_label(entity: str | None, field: str) -> str:
     rt = RECORD_TYPES.get(entity or "")
     if rt is not None and field in rt.column_names:
         return rt.column(field).header_zh
-    return field
+    return FIELD_LABELS.get(entity or "", {}).get(field, field)
 
 
 def _value_text(value: Any) -> str:

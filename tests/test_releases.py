@@ -426,3 +426,12 @@ def test_without_a_cjk_font_charts_are_refused_not_drawn_as_boxes(
     z = zipfile.ZipFile(io.BytesIO(press_pack(rel)))
     assert not any(n.endswith(".png") for n in z.namelist())
     assert "图表未生成" in z.read("2026-001/说明.txt").decode()
+
+
+def test_release_changes_read_in_chinese_in_the_audit_trail(store: Store, cats: dict) -> None:
+    from metrics.audit import ACTIONS_ZH, field_label
+
+    _publish(store, cats)
+    actions = [a for (a,) in store.execute("SELECT action FROM change_log WHERE entity = 'releases' ORDER BY 1")]
+    assert [ACTIONS_ZH[a] for a in actions] == ["生成草稿", "发布"]
+    assert field_label("releases", "release_no") == "发布编号"
