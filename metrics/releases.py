@@ -537,6 +537,11 @@ def create_release(
     )
     text = _canonical(content)
     with store.transaction() as cur:
+        same = cur.execute(
+            "SELECT release_no FROM releases WHERE state = 'published' AND content_hash = ? ORDER BY release_no",
+            [_hash(text)],
+        ).fetchall()
+        warnings += [f"内容与已发布的{release_label(no)}完全相同，无需重复发布" for (no,) in same]
         row = cur.execute(
             "INSERT INTO releases (as_of, title, state, threshold, content, content_hash, data_version, created_by, "
             "created_at) VALUES (?, ?, 'draft', ?, ?, ?, (SELECT version FROM data_version), ?, ?) RETURNING release_id",

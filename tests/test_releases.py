@@ -435,3 +435,9 @@ def test_release_changes_read_in_chinese_in_the_audit_trail(store: Store, cats: 
     actions = [a for (a,) in store.execute("SELECT action FROM change_log WHERE entity = 'releases' ORDER BY 1")]
     assert [ACTIONS_ZH[a] for a in actions] == ["生成草稿", "发布"]
     assert field_label("releases", "release_no") == "发布编号"
+
+
+def test_a_draft_identical_to_a_published_release_is_flagged(store: Store, cats: dict) -> None:
+    _publish(store, cats)
+    _, warns = create_release(store, OFFICE, AS_OF, catalogues=cats)
+    assert warns == ["内容与已发布的2026年第1期完全相同，无需重复发布"]
