@@ -99,7 +99,7 @@ def run(action, *args, unsaved: str | None = None, **kwargs) -> bool:  # type: i
 
 
 def files(key: str) -> list[tuple[str, bytes]]:
-    uploaded = st.file_uploader(t("evidence"), accept_multiple_files=True, key=key) or []
+    uploaded = st.file_uploader(t("evidence_files"), accept_multiple_files=True, key=key) or []
     return [(f.name, f.getvalue()) for f in uploaded]
 
 
