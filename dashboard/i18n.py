@@ -169,8 +169,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "history": {"zh": "上传记录", "en": "Upload history"},
     "warnings": {"zh": "提示", "en": "Warnings"},
     "upload_drag_hint": {
-        "zh": "把文件拖入下方方框，或点击方框右侧的“Browse files”按钮选择文件。",
-        "en": "Drag the file into the box below, or click “Browse files”.",
+        "zh": "点击下方方框中的“Upload”按钮选择文件，或把文件拖入方框；选择后自动校验，确认无误再导入。",
+        "en": "Click “Upload” in the box below or drop the file on it; it is checked at once, then you confirm.",
     },
     "upload_scope": {
         "zh": "本账号上传{district}（{unit}）的数据。",
@@ -213,6 +213,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "progress_pct": {"zh": "完成进度（%）", "en": "Progress (%)"},
     "narrative": {"zh": "进展情况", "en": "Narrative"},
     "evidence": {"zh": "佐证材料", "en": "Evidence files"},
+    "evidence_files": {
+        "zh": "佐证材料（点击“Upload”选择，可多个，每个不超过 20 MB）",
+        "en": "Evidence files (several allowed, 20 MB each at most)",
+    },
     "reported_value": {"zh": "填报数值：{name}", "en": "Reported value: {name}"},
     "updates": {"zh": "进展记录", "en": "Updates"},
     "notices": {"zh": "督办通知", "en": "Supervision notices"},

@@ -124,12 +124,17 @@ class Store:
         row = self._con.cursor().execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
         return int(row[0]) if row else 0
 
+    def _applied_versions(self) -> set[int]:
+        if self.schema_version() == 0:
+            return set()
+        return {int(v) for (v,) in self._con.cursor().execute("SELECT version FROM schema_version").fetchall()}
+
     def migrate(self) -> list[str]:
         """Apply pending migrations, each in its own transaction; returns the names applied."""
         applied = []
-        current = self.schema_version()
+        done = self._applied_versions()
         for version, name, sql in _migrations():
-            if version <= current:
+            if version in done:  # by number, not "above the highest": a migration merged late still runs
                 continue
             with self.transaction() as cur:
                 cur.execute(sql)

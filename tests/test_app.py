@@ -349,6 +349,14 @@ def test_open_account_form_speaks_chinese(small_db: Path) -> None:
     assert kpis.options[0].endswith("（本任务指标）")  # the task's own KPIs first
 
 
+@pytest.mark.parametrize("page", ["views/ledger.py", "views/uploads.py", "views/scorecard.py"])
+def test_workspace_pages_in_english(small_db: Path, page: str) -> None:
+    at = run_page(page, "en", principal=HRSS)
+    assert at.title[0].value.split(":")[0] in {"Task ledger", "Upload data", "Department scorecard"}
+    for order, labels, _ in shown_tables(at):
+        assert all(labels[name].isascii() for name in order)  # English labels throughout
+
+
 OFFICE = Principal("office", "office")
 
 

@@ -148,7 +148,7 @@ def test_department_office_and_leader_walk_the_ledger_cycle(server: str, browser
     expand(hrss, "报送进展")
     hrss.get_by_label("进展情况").fill("已认定见习单位 18 家，发布见习岗位 230 个。")
     hrss.get_by_label("填报数值：参加就业见习人数").fill("46")
-    attach(hrss, "佐证材料", "见习单位认定名单.txt", "见习单位认定名单（18 家）".encode())
+    attach(hrss, "佐证材料（", "见习单位认定名单.txt", "见习单位认定名单（18 家）".encode())
     hrss.locator("[data-testid='stForm']").filter(has_text="进展情况").get_by_role("button", name="报送进展").click()
     settle(hrss)
     wait_text(hrss, "已保存。")
@@ -167,31 +167,38 @@ def test_department_office_and_leader_walk_the_ledger_cycle(server: str, browser
     assert "暂无上传记录" in errors  # the rejected file wrote nothing
     shot(hrss, "workspace-05-upload-errors")
 
-    # 5. the fixed file validates, imports, and appears in the history
+    # 5. a valid file with another district's row: listed before any import button, and not imported
+    other = FIXED.replace("XC-GW-2611-004,西城区", "XC-GW-2611-004,通州区")
+    attach(hrss, "选择文件", "空岗信息采集_含通州.csv", other.encode("gb18030"), "text/csv")
+    wait_text(hrss, "文件中有 1 行的“所属区”不是西城区")
+    assert hrss.get_by_role("button", name="确认导入").count() == 0
+    shot(hrss, "workspace-06-upload-other-district")
+
+    # 6. the fixed file validates, imports, and appears in the history
     attach(hrss, "选择文件", "空岗信息采集_11月_修改.csv", FIXED.encode("gb18030"), "text/csv")
     wait_text(hrss, "校验通过：4 行")
     press(hrss, "确认导入")
     wait_text(hrss, "已导入")
     assert "新增 4" in body(hrss)
-    shot(hrss, "workspace-06-upload-imported")
+    shot(hrss, "workspace-07-upload-imported")
 
-    # 6. 销账申请 with evidence
+    # 7. 销账申请 with evidence
     hrss.get_by_role("link", name="任务台账").click()
     wait_text(hrss, "任务台账：建账")
     choose(hrss, "选择任务", TASK_TITLE)
     wait_text(hrss, "赵敏")
     expand(hrss, "申请销账")
     hrss.get_by_label("完成情况说明").fill("全年见习目标已完成，申请销账。")
-    attach(hrss, "佐证材料", "见习总结.txt", "见习人数 212 人".encode())
+    attach(hrss, "佐证材料（", "见习总结.txt", "见习人数 212 人".encode())
     hrss.locator("[data-testid='stForm']").filter(has_text="完成情况说明").get_by_role(
         "button", name="申请销账"
     ).click()
     settle(hrss)
     wait_text(hrss, "已保存。")
     assert "销账审核中" in body(hrss) and "待审核" in body(hrss)
-    shot(hrss, "workspace-07-closure-requested")
+    shot(hrss, "workspace-08-closure-requested")
 
-    # 7. the office: 督办, then approves the closure
+    # 8. the office: 督办, then approves the closure
     office = sign_in_at(browser, server, "ledger", "office", "任务台账：建账")
     choose(office, "选择任务", TASK_TITLE)
     wait_text(office, "销账审核中")
@@ -201,13 +208,13 @@ def test_department_office_and_leader_walk_the_ledger_cycle(server: str, browser
     settle(office)
     wait_text(office, "已保存。")
     assert "请在批准销账前补报" in body(office) and "待回复" in body(office)
-    shot(office, "workspace-08-office-notice")
+    shot(office, "workspace-09-office-notice")
     press(office, "同意销账")
     wait_text(office, "已批准销账")
     assert "已销账" in body(office)
-    shot(office, "workspace-09-office-approved")
+    shot(office, "workspace-10-office-approved")
 
-    # 8. the leader sees the task closed and the scorecard
+    # 9. the leader sees the task closed and the scorecard
     leader = sign_in_at(browser, server, "ledger", "leader", "任务台账：建账")
     choose(leader, "选择任务", TASK_TITLE)
     wait_text(leader, "已批准销账")
@@ -216,10 +223,10 @@ def test_department_office_and_leader_walk_the_ledger_cycle(server: str, browser
     assert leader.locator("[data-testid='stForm'], [data-testid='stExpander']").count() == 0  # read only
     version = leader.locator("[data-testid='stMetric']").filter(has_text="版本")
     assert version.inner_text().split()[-1] == "3"  # opened 1, closure requested 2, approved 3
-    shot(leader, "workspace-10-leader-closed-task")
+    shot(leader, "workspace-11-leader-closed-task")
     leader.get_by_role("link", name="部门考评").click()
     wait_text(leader, "部门考评：")
-    shot(leader, "workspace-11-leader-scorecard")
+    shot(leader, "workspace-12-leader-scorecard")
 
     # (the database itself is held by the server; the pages above showed what it holds)
 
@@ -231,7 +238,7 @@ def test_a_department_opening_an_office_page_by_url_is_refused(server: str, brow
     page = open_page(browser, server, "audit", user="hrss")
     wait_text(page, "无权限访问“变更记录”页面")
     assert "变更记录（只读" not in body(page)
-    shot(page, "workspace-12-refused-office-page")
+    shot(page, "workspace-13-refused-office-page")
 
 
 def test_a_second_session_saving_a_stale_version_is_refused(server: str, browser: Any) -> None:
@@ -255,4 +262,4 @@ def test_a_second_session_saving_a_stale_version_is_refused(server: str, browser
     wait_text(first, "已被他人修改")
     text = body(first)
     assert "责任人：王芳" in text  # what the first session typed is shown back, not lost
-    shot(first, "workspace-13-stale-save-refused")
+    shot(first, "workspace-14-stale-save-refused")

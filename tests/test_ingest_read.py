@@ -561,6 +561,7 @@ def test_public_names_are_exactly_the_api() -> None:
     assert sorted(metrics.ingest.__all__) == sorted(
         [
             "ImportReport",
+            "OutOfDistrict",
             "ParsedFile",
             "RowError",
             "detect_record_type",

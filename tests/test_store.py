@@ -82,3 +82,15 @@ def test_the_wait_succeeds_when_the_other_process_lets_go(tmp_path: Path) -> Non
     finally:
         proc.wait()
         proc.stdout.close()  # type: ignore[union-attr]
+
+
+def test_a_migration_merged_after_a_higher_one_still_runs(tmp_path: Path) -> None:
+    """A database migrated on a branch that had 0006 but not 0005 gets 0005 when it lands."""
+    path = tmp_path / "gap.duckdb"
+    with Store.open(path) as store, store.transaction() as cur:
+        cur.execute("DROP TABLE releases")
+        cur.execute("DROP SEQUENCE release_seq")
+        cur.execute("DELETE FROM schema_version WHERE version = 5")
+    with Store.open(path) as store:
+        assert store.execute("SELECT count(*) FROM releases") == [(0,)]
+        assert 5 in {v for (v,) in store.execute("SELECT version FROM schema_version")}

@@ -99,7 +99,11 @@ def run(action, *args, unsaved: str | None = None, **kwargs) -> bool:  # type: i
 
 
 def files(key: str) -> list[tuple[str, bytes]]:
-    uploaded = st.file_uploader(t("evidence"), accept_multiple_files=True, key=key) or []
+    # the service's 20 MB limit, so Streamlit's own "… per file" note agrees with the label
+    limit_mb = ledger.EVIDENCE_MAX_BYTES // (1024 * 1024)
+    uploaded = (
+        st.file_uploader(t("evidence_files"), accept_multiple_files=True, key=key, max_upload_size=limit_mb) or []
+    )
     return [(f.name, f.getvalue()) for f in uploaded]
 
 
