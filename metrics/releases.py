@@ -288,6 +288,13 @@ def _shown(value: float, flag: Flag, threshold: int) -> int | str:
     return int(round_half_up(value, 0))
 
 
+def _mismatch(kpi: Kpi, dim_label: str) -> str:
+    return (
+        f"{kpi.name_zh}：按{dim_label}的分组合计与快照不一致（快照后数据有更正，或同一对象计入多个分组），"
+        "该表未收入，以免合计与主要指标对不上"
+    )
+
+
 def _table(
     engine: Engine,
     cat: Catalogue,
@@ -316,7 +323,7 @@ def _table(
     }
     snap_num = snap["actual"] if headline["kind"] == "count" else snap.get("numerator")
     if snap_num is None or int(round_half_up(float(snap_num), 0)) != sum(nums):
-        return None, f"{kpi.name_zh}：按{dim_label}的分组合计与快照不一致（数据在快照后有更正），该表未收入"
+        return None, _mismatch(kpi, dim_label)
     if headline["kind"] == "count":
         res = suppress_counts(nums, threshold=threshold, total_public=not headline["suppressed"])
         table["columns"] = [dim_label, f"{_name_without_period(kpi.name_zh)}（{kpi.unit}）"]
@@ -327,7 +334,7 @@ def _table(
         dens = [int(round_half_up(float(v), 0)) for v in df["denominator"].fillna(0.0)]
         snap_den = snap.get("denominator")
         if snap_den is None or int(round_half_up(float(snap_den), 0)) != sum(dens):
-            return None, f"{kpi.name_zh}：按{dim_label}的分组合计与快照不一致（数据在快照后有更正），该表未收入"
+            return None, _mismatch(kpi, dim_label)
         total_num, total_den = sum(nums), sum(dens)
         rn = suppress_counts(nums, threshold=threshold, total_public=not 1 <= total_num < threshold)
         rd = suppress_counts(dens, threshold=threshold, total_public=not 1 <= total_den < threshold)
