@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from metrics.access import ROLES
-from metrics.store import Store, StoreError, default_db_path
+from metrics.cli_common import DB_OPTION, open_store
 from metrics.users import (
     ROLE_NAMES_ZH,
     UserError,
@@ -32,23 +32,13 @@ from metrics.users import (
 
 __all__ = ["user"]
 
-_DB = click.option(
-    "--db",
-    "db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="DuckDB file (default: $KPI_DB or data/kpi.duckdb).",
-)
+_DB = DB_OPTION
 _PASSWORD_STDIN = click.option(
     "--password-stdin", is_flag=True, help="从标准输入读取密码（一行）/ read the password from stdin (one line)."
 )
 
 
-def _open(db: Path | None) -> Store:
-    try:
-        return Store.open(db or default_db_path())
-    except StoreError as exc:
-        raise click.ClickException(str(exc)) from exc
+_open = open_store
 
 
 def _read_password(from_stdin: bool, user_name: str) -> str:
