@@ -7,9 +7,11 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import json
 import os
 import warnings
 import zipfile
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -363,17 +365,32 @@ def test_press_pack_zip(store: Store, cats: dict) -> None:
 # --------------------------------------------------------------------------- CLI
 
 
-def test_cli_create_publish_list_export(store: Store, tmp_path: object) -> None:
+def test_cli_create_publish_list_export(store: Store, tmp_path: Path) -> None:
+    # the real catalogues: tz-recruitment-events counts the 285 fixture events
+    take_snapshot(store, AS_OF, replace=True)
     path = str(store.path)
     store.close()
     r = CliRunner()
-    # the demo catalogues: the tiny store has no snapshot of theirs with values → nothing to publish
-    res = r.invoke(main, ["release", "create", "--db", path, "--user", "press", "--as-of", "2026-10-31"])
+    base = ["--db", path]
+    res = r.invoke(main, ["release", "create", *base, "--user", "press", "--as-of", "2026-10-31"])
     assert res.exit_code != 0 and "无权限" in res.output
-    res = r.invoke(main, ["release", "list", "--db", path, "--user", "nobody"])
+    res = r.invoke(main, ["release", "list", *base, "--user", "nobody"])
     assert res.exit_code != 0 and "账号不存在" in res.output
-    res = r.invoke(main, ["release", "list", "--db", path, "--user", "press"])
-    assert res.exit_code == 0 and "暂无发布" in res.output
+    res = r.invoke(main, ["release", "create", *base, "--user", "office", "--as-of", "2026-10-31"])
+    assert res.exit_code == 0 and "已生成草稿 #1" in res.output, res.output
+    res = r.invoke(main, ["release", "export", "1", *base, "--user", "press", "--out", str(tmp_path / "x.zip")])
+    assert res.exit_code != 0 and "无权限" in res.output  # a draft is not the press's
+    res = r.invoke(main, ["release", "publish", "1", *base, "--user", "office"])
+    assert res.exit_code == 0 and f"{dt.date.today().year}-001" in res.output, res.output
+    res = r.invoke(main, ["release", "list", *base, "--user", "press", "--format", "json"])
+    assert [x["state"] for x in json.loads(res.output)] == ["published"]
+    out = tmp_path / "statements.txt"
+    number = json.loads(res.output)[0]["release_no"]
+    res = r.invoke(main, ["release", "export", number, *base, "--user", "press", "--format", "text", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "截至2026年10月31日，全区今年已开展各类招聘活动285场，完成年度目标的95.0%。" in out.read_text(
+        encoding="utf-8"
+    )
 
 
 # --------------------------------------------------------------------------- property
