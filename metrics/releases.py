@@ -77,6 +77,10 @@ PRESS_DIMENSIONS = (
     "completed",
 )
 TABLES_PER_KPI = 2
+# Headline counts of people (or one-person businesses, 户) from 1 to threshold−1 are suppressed; a headline of
+# 2 recruitment events or 6 restaurants reveals nobody and is published. Breakdown cells are suppressed
+# whatever they count, with the published headline as their known total.
+PEOPLE_UNITS = frozenset({"人", "人次", "户", "名"})
 COUNT_MEASURES = (CountMeasure, CountDistinctMeasure)
 RATE_MEASURES = (RatioMeasure, CoverageMeasure, SqlMeasure)
 
@@ -227,7 +231,7 @@ def _headline(kpi: Kpi, row: dict[str, Any], threshold: int, as_of: dt.date) -> 
     den = None if den is None or (isinstance(den, float) and math.isnan(den)) else float(den)
     suppressed = False
     if kind == "count":
-        suppressed = 1 <= actual < threshold
+        suppressed = kpi.unit in PEOPLE_UNITS and 1 <= actual < threshold
     elif kind == "rate" and isinstance(kpi.measure, RATE_MEASURES):
         suppressed = any(v is not None and 1 <= v < threshold for v in (num, den))
     value = _published_number(actual, kind, kpi.unit)
@@ -363,7 +367,8 @@ def _table(
 def source_note(as_of: dt.date, threshold: int) -> str:
     return (
         f"数据截至{format_date(as_of)}。来源：就业工作指标监测平台汇总的各部门业务记录，经就业工作领导小组办公室审核发布。"
-        f"为保护个人信息，1至{threshold - 1}的数值显示为“<{threshold}”，为防止推算而隐藏的数值及由其计算的比率显示为“*”；"
+        f"为保护个人信息，1至{threshold - 1}的数值显示为“<{threshold}”（场次、家数等不涉及个人的总数照常公布），"
+        "为防止推算而隐藏的数值及由其计算的比率显示为“*”；"
         "比率以百分比表示，保留一位小数（四舍五入）。"
     )
 

@@ -181,13 +181,33 @@ def test_secondary_suppression_in_a_release(tiny_duck: Store, cats: dict) -> Non
     assert dict((r[0], r[1]) for r in t["rows"]) == {"专场招聘": "*", "招聘会": 270, "直播带岗": "<10"}
 
 
-def test_small_headline_is_suppressed_and_said_as_fewer_than_ten(tiny_duck: Store, cats: dict) -> None:
+def test_small_headline_of_people_is_suppressed_and_said_as_fewer_than_ten(tiny_duck: Store) -> None:
+    people = {**EVENTS, "id": "tz-visits", "name_zh": "年度服务人次", "unit": "人次", "statement_zh": "已服务求职者"}
+    cats = {"tiny": tiny_catalogue([people])}
+    insert(tiny_duck, "events", [ev(i, "招聘会") for i in range(7)])
+    take_snapshot(tiny_duck, AS_OF, catalogues=cats)
+    rid, _ = create_release(tiny_duck, OFFICE, AS_OF, catalogues=cats)
+    content = get_release(tiny_duck, OFFICE, rid).content
+    h = content["programmes"][0]["headlines"][0]
+    assert h["value"] is None and h["display"] == "<10人次" and h["completion"] is None
+    assert h["statement"] == "截至2026年10月31日，全区今年已服务求职者不足10人次。"
+    assert content["tables"][0]["rows"] == [["招聘会", "<10"]]  # total "<10" too: 1…9, not pinned down
+    assert content["tables"][0]["total"] == ["合计", "<10人次"]
+
+
+def test_small_headline_of_events_is_published_and_its_table_withheld(tiny_duck: Store, cats: dict) -> None:
     insert(tiny_duck, "events", [ev(i, "招聘会") for i in range(7)])
     take_snapshot(tiny_duck, AS_OF, catalogues=cats)
     rid, _ = create_release(tiny_duck, OFFICE, AS_OF, catalogues=cats, kpi_ids=["tz-events"])
-    h = get_release(tiny_duck, OFFICE, rid).content["programmes"][0]["headlines"][0]
-    assert h["value"] is None and h["display"] == "<10场" and h["completion"] is None
-    assert h["statement"] == "截至2026年10月31日，全区今年已开展各类招聘活动不足10场。"
+    content = get_release(tiny_duck, OFFICE, rid).content
+    h = content["programmes"][0]["headlines"][0]
+    # 7 events reveal nobody: published, 7 / 300 = 2.3 %
+    assert (
+        h["value"] == 7 and h["statement"] == "截至2026年10月31日，全区今年已开展各类招聘活动7场，完成年度目标的2.3%。"
+    )
+    # but the breakdown would show one cell of 7 next to a total of 7: withheld
+    (table,) = content["tables"]
+    assert table["withheld"] and table["rows"] == []
 
 
 def test_threshold_is_configurable(store: Store, cats: dict) -> None:
