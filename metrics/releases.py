@@ -227,8 +227,7 @@ def _headline(kpi: Kpi, row: dict[str, Any], threshold: int, as_of: dt.date) -> 
     kind = _kind(kpi)
     actual = float(row["actual"])
     num, den = row.get("numerator"), row.get("denominator")
-    num = None if num is None or (isinstance(num, float) and math.isnan(num)) else float(num)
-    den = None if den is None or (isinstance(den, float) and math.isnan(den)) else float(den)
+    num, den = _number(num), _number(den)
     suppressed = False
     if kind == "count":
         suppressed = kpi.unit in PEOPLE_UNITS and 1 <= actual < threshold
@@ -274,6 +273,13 @@ def _headline(kpi: Kpi, row: dict[str, Any], threshold: int, as_of: dt.date) -> 
     }
     h["statement"] = statement_zh(kpi, h, as_of)
     return h
+
+
+def _number(value: object) -> float | None:
+    """A stored number, or None for NULL / NaN (pandas reads NULL doubles as NaN)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return float(value)  # type: ignore[arg-type]
 
 
 def _cell_label(value: object) -> str:
@@ -407,7 +413,7 @@ def build_content(
             if kpi.id not in chosen:
                 continue
             row = snap.get(kpi.id)
-            if row is None or row["actual"] is None or (isinstance(row["actual"], float) and math.isnan(row["actual"])):
+            if row is None or _number(row["actual"]) is None:
                 warnings.append(f"{kpi.name_zh}：快照中无数值，未收入")
                 continue
             h = _headline(kpi, row, threshold, as_of)

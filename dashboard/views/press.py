@@ -46,7 +46,7 @@ choice = st.selectbox(
 )
 if wanted != choice.release_no:
     st.query_params["release"] = choice.release_no or ""
-release_view.render(get_release(store, principal, choice.release_id))
+release_view.render(choice)  # already read (and hash-checked) by list_releases
 
 with st.expander(t("release_archive")):
     st.table(

@@ -32,7 +32,8 @@ for key in ("release_flash", "release_warn"):
         (st.success if key == "release_flash" else st.warning)(msg)
 
 dates = snapshot_dates(store)[::-1]
-with st.expander(t("release_create"), expanded=not dates or not list_releases(store, principal, include_drafts=True)):
+drafts = [r for r in list_releases(store, principal, include_drafts=True) if r.state == "draft"]
+with st.expander(t("release_create"), expanded=not dates or not drafts):
     if not dates:
         st.info(t("release_no_snapshots"))
     else:
@@ -72,7 +73,6 @@ with st.expander(t("release_create"), expanded=not dates or not list_releases(st
                     st.rerun()
 
 st.header(t("release_drafts"))
-drafts = [r for r in list_releases(store, principal, include_drafts=True) if r.state == "draft"]
 if not drafts:
     st.caption(t("release_no_drafts"))
 for rel in drafts:
