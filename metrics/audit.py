@@ -26,6 +26,7 @@ __all__ = [
     "MAX_LIMIT",
     "FieldChange",
     "change_history",
+    "entity_label",
     "field_changes",
     "field_label",
 ]
@@ -50,6 +51,17 @@ ACTIONS_ZH = {
     "publish": "发布",
     "discard": "作废",
 }
+# Tables that are not record types, as an official names them (record types use their title_zh).
+ENTITY_ZH: dict[str, str] = {
+    "users": "账号",
+    "task_accounts": "任务台账",
+    "milestones": "时间节点",
+    "task_updates": "进展报送",
+    "evidence": "佐证材料",
+    "supervision_notices": "督办通知",
+    "closure_requests": "销账申请",
+    "releases": "统计发布",
+}
 # Fields of entities that are not record types (their labels are not in the data contract).
 FIELD_LABELS: dict[str, dict[str, str]] = {
     "releases": {"as_of": "数据截至", "state": "状态", "release_no": "发布编号", "content_hash": "内容校验值"},
@@ -67,6 +79,12 @@ class FieldChange:
 
     def text(self, entity: str | None = None) -> str:
         return f"{field_label(entity, self.field)}：{_value_text(self.old)} → {_value_text(self.new)}"
+
+
+def entity_label(entity: str) -> str:
+    """A changed table as a person reads it: 就业安置记录, 任务台账, 统计发布 … (the table name if unknown)."""
+    rt = RECORD_TYPES.get(entity)
+    return rt.title_zh if rt is not None else ENTITY_ZH.get(entity, entity)
 
 
 def field_label(entity: str | None, field: str) -> str:

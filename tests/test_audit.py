@@ -162,7 +162,7 @@ def test_field_changes_compares_json_objects() -> None:
 
 def test_the_audit_module_only_reads() -> None:
     public = {name for name in audit.__all__ if callable(getattr(audit, name))}
-    assert public == {"FieldChange", "change_history", "field_changes", "field_label"}
+    assert public == {"FieldChange", "change_history", "entity_label", "field_changes", "field_label"}  # labels: pure
 
 
 # Any statement that would alter or remove change-log rows, in any Python or SQL file of the repository.
@@ -199,3 +199,12 @@ def test_the_scan_would_catch_an_offender() -> None:
     assert _FORBIDDEN.search("TRUNCATE change_log")
     assert not _FORBIDDEN.search("INSERT INTO change_log (user_name) VALUES (?)")
     assert not _FORBIDDEN.search("UPDATE change_logbook SET x = 1")
+
+
+def test_changed_tables_are_named_in_chinese() -> None:
+    from metrics.audit import entity_label
+
+    assert entity_label("placements") == "就业安置记录"
+    assert entity_label("task_accounts") == "任务台账"
+    assert entity_label("releases") == "统计发布"
+    assert entity_label("something_new") == "something_new"

@@ -9,7 +9,7 @@ import streamlit as st
 from dashboard import state
 from dashboard.components import workspace as ws
 from dashboard.i18n import lang, t
-from metrics.audit import ACTIONS_ZH, change_history
+from metrics.audit import ACTIONS_ZH, change_history, entity_label
 from metrics.export import safe_csv
 
 principal = state.require("audit.read")
@@ -24,7 +24,12 @@ since = c[2].date_input(t("since"), as_of - dt.timedelta(days=30))
 until = c[3].date_input(t("until"), as_of)
 history = change_history(store, principal, entity=entity, user=user, since=since, until=until)
 shown = (
-    history.assign(action=history["action"].map(ACTIONS_ZH).fillna(history["action"])) if lang() == "zh" else history
+    history.assign(
+        action=history["action"].map(ACTIONS_ZH).fillna(history["action"]),
+        entity=history["entity"].map(entity_label),
+    )
+    if lang() == "zh"
+    else history
 )
 ws.show(
     shown,
