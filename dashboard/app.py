@@ -16,6 +16,7 @@ if str(ROOT) not in sys.path:
 
 from dashboard import auth, state  # noqa: E402
 from dashboard.i18n import LANGS, lang, t  # noqa: E402
+from metrics import clock  # noqa: E402
 
 st.set_page_config(page_title="就业工作指标看板", page_icon=":material/dashboard:", layout="wide")
 # Streamlit's English typing hints ("Press Enter to submit form") cannot be translated; the forms' buttons
@@ -27,7 +28,7 @@ with st.sidebar:
 if "as_of" not in st.session_state:
     # KPI_AS_OF pins the default date (demo databases and browser tests); otherwise today.
     pinned = os.environ.get("KPI_AS_OF")
-    st.session_state["as_of"] = dt.date.fromisoformat(pinned) if pinned else dt.date.today()
+    st.session_state["as_of"] = dt.date.fromisoformat(pinned) if pinned else clock.today()
 
 
 def filters() -> None:

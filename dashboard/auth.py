@@ -11,6 +11,7 @@ import os
 
 import streamlit as st
 
+from metrics import clock
 from metrics.access import Principal
 
 SESSION_MINUTES = int(os.environ.get("KPI_SESSION_MINUTES", "480"))
@@ -27,7 +28,7 @@ def oidc_configured() -> bool:
 
 def sign_in(principal: Principal) -> None:
     st.session_state["principal"] = principal
-    st.session_state["seen_at"] = dt.datetime.now()
+    st.session_state["seen_at"] = clock.now()
 
 
 def sign_out() -> None:
@@ -62,7 +63,7 @@ def current() -> Principal | None:
             return None
         st.session_state["principal"] = principal
     seen = st.session_state.get("seen_at")
-    now = dt.datetime.now()
+    now = clock.now()
     if seen is not None and now - seen > dt.timedelta(minutes=SESSION_MINUTES):
         sign_out()
         st.session_state["expired"] = True

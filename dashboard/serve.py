@@ -13,13 +13,15 @@ import sys
 import threading
 from pathlib import Path
 
+from metrics import clock
+
 APP = Path(__file__).resolve().parent / "app.py"
 ROOT = APP.parents[1]
 
 
 def default_as_of() -> dt.date:
     pinned = os.environ.get("KPI_AS_OF")
-    return dt.date.fromisoformat(pinned) if pinned else dt.date.today()
+    return dt.date.fromisoformat(pinned) if pinned else clock.today()
 
 
 def warm(as_of: dt.date | None = None) -> None:

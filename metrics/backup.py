@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from metrics import clock
 from metrics.access import Principal, check
 from metrics.store import SCHEMA_VERSION, Store, StoreError
 
@@ -208,7 +209,7 @@ def restore(backup_file: Path, db: Path, *, force: bool = False, now: dt.datetim
             raise BackupError("恢复失败：恢复的数据库未能完整写入，请重试")
         previous: Path | None = None
         if db.exists():
-            previous = _kept_name(db, now or dt.datetime.now())
+            previous = _kept_name(db, now or clock.now())
             os.replace(db, previous)
             if _wal(db).exists():
                 os.replace(_wal(db), _wal(previous))

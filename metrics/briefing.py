@@ -24,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 
+from metrics import clock
 from metrics.catalogue import Catalogue, Kpi, load_catalogues
 from metrics.engine import Engine, KpiResult
 from metrics.format import STATUS_COLORS, format_date, format_value, status_label
@@ -218,7 +219,7 @@ def collect_briefing(
         stale_reported=stale_reported_kpis(store, as_of, cats),
         overdue=overdue,
         data_version=store.data_version(),
-        generated_at=generated_at or dt.datetime.now().replace(microsecond=0),
+        generated_at=generated_at or clock.now().replace(microsecond=0),
         skipped_new_period=skipped,
     )
 

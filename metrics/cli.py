@@ -14,13 +14,14 @@ from typing import Any
 
 import click
 
+from metrics import clock
 from metrics.cli_common import DB_OPTION, open_store
 from metrics.store import Store, default_db_path
 
 
 def _as_of(value: str | None) -> dt.date:
     if value is None:
-        return dt.date.today()
+        return clock.today()
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
@@ -275,7 +276,7 @@ def demo(db: Path | None, seed: int, scale: float, as_of: str | None, replace: b
 
     with Store.open(path) as store:
         accounts = create_demo_accounts(store)
-        seed_ledger(store, dt.date.today())  # ledger entries are stamped with the real clock
+        seed_ledger(store, clock.today())  # ledger entries are stamped with the product's clock
     click.echo("演示账号 / demo accounts: " + ", ".join(f"{u} / {p}" for u, p in accounts.items()))
     if snapshots:
         from metrics.snapshots import backfill_snapshots

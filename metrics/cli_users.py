@@ -7,7 +7,6 @@ command-line argument: they are prompted for twice (hidden) or read from stdin w
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
 import unicodedata
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from metrics import clock
 from metrics.access import ROLES
 from metrics.cli_common import DB_OPTION, open_store
 from metrics.users import (
@@ -67,7 +67,7 @@ def _login_methods(u: UserRecord) -> str:
 
 
 def _table(users: list[UserRecord]) -> str:
-    now = dt.datetime.now()
+    now = clock.now()
     headers = ["用户名", "显示名称", "角色", "所属区", "单位", "状态", "登录方式", "创建时间"]
     rows = [
         [

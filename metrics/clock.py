@@ -29,8 +29,8 @@ _source: Callable[[], dt.datetime] = _wall_clock
 
 
 def now() -> dt.datetime:
-    """The current Beijing time, naive, to the second (what a change-log row or a session stamp records)."""
-    return _source().replace(microsecond=0)
+    """The current Beijing time, naive (what a change-log row, a ledger entry or a session stamp records)."""
+    return _source()
 
 
 def today() -> dt.date:

@@ -23,6 +23,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from metrics import clock
 from metrics.access import ACTIONS, AccessDenied, Principal, check
 from metrics.catalogue import Catalogue, Kpi, Task, load_catalogues
 from metrics.catalogue.models import ReportedMeasure
@@ -80,8 +81,8 @@ class ConcurrentEdit(LedgerError):
 
 
 def now() -> dt.datetime:
-    """The time stamped on ledger writes (local time; tests replace this function)."""
-    return dt.datetime.now()
+    """The time stamped on ledger writes: the product's clock (docs/time.md); tests pin the clock."""
+    return clock.now()
 
 
 # --------------------------------------------------------------------------- catalogue tasks
@@ -320,9 +321,9 @@ def _log(
 ) -> None:
     """One append-only change_log row (entity = table name), written in the caller's transaction."""
     cur.execute(
-        "INSERT INTO change_log (user_name, entity, entity_key, action, old_values, new_values) "
-        "VALUES (?, ?, ?, ?, ?::JSON, ?::JSON)",
-        [principal.user, entity, str(key), action, _json(old), _json(new)],
+        "INSERT INTO change_log (changed_at, user_name, entity, entity_key, action, old_values, new_values) "
+        "VALUES (?, ?, ?, ?, ?, ?::JSON, ?::JSON)",
+        [now(), principal.user, entity, str(key), action, _json(old), _json(new)],
     )
 
 

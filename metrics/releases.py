@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from metrics import clock
 from metrics.access import Principal, check
 from metrics.catalogue import Catalogue, Kpi, load_catalogues
 from metrics.catalogue.models import (
@@ -524,9 +525,10 @@ def _log(
     cur: Any, principal: Principal, release_id: int, action: str, old: dict[str, Any] | None, new: dict[str, Any]
 ) -> None:
     cur.execute(
-        "INSERT INTO change_log (user_name, entity, entity_key, action, old_values, new_values) "
-        "VALUES (?, 'releases', ?, ?, ?::JSON, ?::JSON)",
+        "INSERT INTO change_log (changed_at, user_name, entity, entity_key, action, old_values, new_values) "
+        "VALUES (?, ?, 'releases', ?, ?, ?::JSON, ?::JSON)",
         [
+            clock.now(),
             principal.user,
             str(release_id),
             action,
@@ -546,7 +548,7 @@ def create_release(
     kpi_ids: list[str] | None = None,
     threshold: int = DEFAULT_THRESHOLD,
     catalogues: dict[str, Catalogue] | None = None,
-    clock: Any = dt.datetime.now,
+    now: Any = clock.now,
 ) -> tuple[int, list[str]]:
     """A draft from the snapshot of `as_of` (office only); returns its id and the reviewer's warnings."""
     check(principal, "release.manage")
@@ -563,7 +565,7 @@ def create_release(
         row = cur.execute(
             "INSERT INTO releases (as_of, title, state, threshold, content, content_hash, data_version, created_by, "
             "created_at) VALUES (?, ?, 'draft', ?, ?, ?, (SELECT version FROM data_version), ?, ?) RETURNING release_id",
-            [as_of, content["title"], threshold, text, _hash(text), principal.user, clock()],
+            [as_of, content["title"], threshold, text, _hash(text), principal.user, now()],
         ).fetchone()
         assert row is not None
         release_id = int(row[0])
@@ -579,20 +581,20 @@ def create_release(
 
 
 @logged_refusals
-def publish_release(store: Store, principal: Principal, ref: int | str, *, clock: Any = dt.datetime.now) -> str:
+def publish_release(store: Store, principal: Principal, ref: int | str, *, now: Any = clock.now) -> str:
     """Number and publish a draft (office only); returns the release number. A published release never changes."""
     check(principal, "release.manage")
     with store.transaction() as cur:
         rel = _draft(cur, ref)
-        now = clock()
-        prefix = f"{now.year}-"
+        at = now()
+        prefix = f"{at.year}-"
         last = cur.execute("SELECT max(release_no) FROM releases WHERE release_no LIKE ?", [prefix + "%"]).fetchone()
         seq = int(last[0].partition("-")[2]) + 1 if last and last[0] else 1
-        number = f"{now.year}-{seq:03d}"
+        number = f"{at.year}-{seq:03d}"
         cur.execute(
             "UPDATE releases SET state = 'published', release_no = ?, published_by = ?, published_at = ? "
             "WHERE release_id = ? AND state = 'draft'",
-            [number, principal.user, now, rel.release_id],
+            [number, principal.user, at, rel.release_id],
         )
         _log(
             cur,

@@ -13,6 +13,7 @@ import datetime as dt
 
 import pandas as pd
 
+from metrics import clock
 from metrics.catalogue import Catalogue
 from metrics.engine import Engine, KpiResult
 from metrics.store import Store
@@ -80,6 +81,7 @@ def take_snapshot(
     """Compute every KPI as of `day` and store it in one transaction; returns the number of KPIs."""
     results = Engine(store, catalogues).compute(day)
     version = store.data_version()
+    taken_at = clock.now()
     with store.transaction() as cur:
         exists = cur.execute("SELECT count(*) FROM kpi_snapshots WHERE snapshot_date = ?", [day]).fetchone()
         if exists and exists[0]:
@@ -87,8 +89,9 @@ def take_snapshot(
                 raise SnapshotExists(f"{day} 的快照已存在 / a snapshot for {day} already exists")
             cur.execute("DELETE FROM kpi_snapshots WHERE snapshot_date = ?", [day])
         cur.executemany(
-            f"INSERT INTO kpi_snapshots ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",  # noqa: S608
-            _rows(results, day, version),
+            f"INSERT INTO kpi_snapshots ({', '.join(COLUMNS)}, taken_at) "  # noqa: S608
+            f"VALUES ({', '.join('?' * len(COLUMNS))}, ?)",
+            [(*row, taken_at) for row in _rows(results, day, version)],
         )
     return len(results)
 

@@ -22,6 +22,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from metrics import clock
 from metrics.records import RECORD_TYPES, RecordType
 
 __all__ = ["DEFAULT_DB", "MIGRATIONS_DIR", "Store", "StoreError", "default_db_path"]
@@ -138,7 +139,7 @@ class Store:
                 continue
             with self.transaction() as cur:
                 cur.execute(sql)
-                cur.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
+                cur.execute("INSERT INTO schema_version VALUES (?, ?, ?)", [version, name, clock.now()])
             applied.append(name)
         return applied
 
@@ -185,7 +186,7 @@ class Store:
 
     @staticmethod
     def bump_data_version(cur: duckdb.DuckDBPyConnection) -> None:
-        cur.execute("UPDATE data_version SET version = version + 1, changed_at = now()")
+        cur.execute("UPDATE data_version SET version = version + 1, changed_at = ?", [clock.now()])
 
     # ------------------------------------------------------------------ bulk
 

@@ -23,6 +23,7 @@ import duckdb
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from metrics import clock
 from metrics.access import ROLES, AccessDenied, Principal, Role, check
 from metrics.records import DISTRICTS
 from metrics.store import Store
@@ -135,8 +136,8 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
 
 
 def _now() -> dt.datetime:
-    """Local wall-clock time, naive, like DuckDB's TIMESTAMP columns."""
-    return dt.datetime.now()
+    """Beijing time, naive, like DuckDB's TIMESTAMP columns (docs/time.md)."""
+    return clock.now()
 
 
 def _os_user() -> str:
@@ -237,9 +238,9 @@ def _record_change(
 ) -> None:
     """One change_log row for the users row `user_name`; callers never put a password hash in old/new."""
     cur.execute(
-        "INSERT INTO change_log (user_name, entity, entity_key, action, old_values, new_values) "
-        "VALUES (?, 'users', ?, ?, ?, ?)",
-        [by, user_name, action, _json(old), _json(new)],
+        "INSERT INTO change_log (changed_at, user_name, entity, entity_key, action, old_values, new_values) "
+        "VALUES (?, ?, 'users', ?, ?, ?, ?)",
+        [_now(), by, user_name, action, _json(old), _json(new)],
     )
 
 

@@ -51,13 +51,30 @@ def _fill(store: Store) -> None:
     _upload(store, "JY-1", channel="直播带岗")
     insert(store, "disputes", [{"case_id": "ZC-1", "district": "通州区", "accepted_date": dt.date(2026, 1, 2)}])
     store.execute(
-        "INSERT INTO change_log (user_name, entity, entity_key, action, new_values) VALUES (?, ?, ?, ?, ?)",
-        ["office", "task_accounts", "tz-t01", "insert", json.dumps({"plan": "<b>计划</b>", "n": 1})],
+        "INSERT INTO change_log (changed_at, user_name, entity, entity_key, action, new_values) VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            dt.datetime(2026, 1, 2, 9),
+            "office",
+            "task_accounts",
+            "tz-t01",
+            "insert",
+            json.dumps({"plan": "<b>计划</b>", "n": 1}),
+        ],
     )
     store.execute(
         "INSERT INTO kpi_snapshots (snapshot_date, programme, kpi_id, actual, status, window_start, window_end, "
-        "data_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [dt.date(2026, 3, 1), "tz", "tz-x", 1.5, "on_track", dt.date(2026, 1, 1), dt.date(2026, 3, 1), 3],
+        "data_version, taken_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            dt.date(2026, 3, 1),
+            "tz",
+            "tz-x",
+            1.5,
+            "on_track",
+            dt.date(2026, 1, 1),
+            dt.date(2026, 3, 1),
+            3,
+            dt.datetime(2026, 3, 1, 23),
+        ],
     )
 
 

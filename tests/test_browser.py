@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from metrics import clock
 from metrics.engine import Engine
 from metrics.format import format_value
 from metrics.store import Store
@@ -73,7 +74,7 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with Store.open(db) as store:
         backfill_snapshots(store, AS_OF, weeks=6)  # sparklines and "change since last week"
         create_demo_accounts(store)
-        seed_ledger(store, dt.date.today())
+        seed_ledger(store, clock.today())
     return db
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from metrics import clock
 from metrics.access import Principal
 from metrics.releases import create_release, demo_release
 from metrics.store import Store
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small demo: snapshots, accounts, release 2026-001 published and two drafts waiting for review."""
+    """A small demo: snapshots, accounts, release YYYY-001 (this year) published and two drafts waiting for review."""
     from metrics.demo import build_demo
     from metrics.snapshots import backfill_snapshots
     from metrics.users import create_demo_accounts
@@ -37,6 +38,11 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         create_release(store, office, days[-1], title="保留的草稿")  # #2 stays a draft
         create_release(store, office, days[-1], title="第2期待审核")  # #3 is reviewed and published
     return db
+
+
+def _year() -> int:
+    """Release numbers follow the year of publication: today's, on the server as here (docs/time.md)."""
+    return clock.today().year
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +66,7 @@ def test_office_reviews_and_publishes_then_press_downloads(server: str, browser:
     office.get_by_text("我已审核").first.click()
     settle(office)
     office.get_by_role("button", name="发布", exact=True).first.click()
-    office.get_by_text("已发布：2026年第2期").first.wait_for(timeout=60_000)
+    office.get_by_text(f"已发布：{_year()}年第2期").first.wait_for(timeout=60_000)
     shot(office, "releases-office-published")
     office.close()
 
@@ -69,18 +75,18 @@ def test_office_reviews_and_publishes_then_press_downloads(server: str, browser:
     settle(press)
     shot(press, "press-release")
     body = press.inner_text("body")  # type: ignore[attr-defined]
-    assert "2026年第2期" in body and "保留的草稿" not in body
+    assert f"{_year()}年第2期" in body and "保留的草稿" not in body
     assert "总览" not in body and "发布管理" not in body  # the press sees its page only
     assert "截至" in body and "全区" in body  # drafted statements
     shot(press, "press-release")
 
     pack = zipfile.ZipFile(io.BytesIO(_download(press, "下载新闻发布资料包（ZIP）")))
     names = pack.namelist()
-    root = "2026-002/"
+    root = f"{_year()}-002/"
     assert f"{root}统计表.xlsx" in names and any(n.endswith(".png") for n in names)
     wb = openpyxl.load_workbook(io.BytesIO(pack.read(f"{root}统计表.xlsx")))
     for ws in wb.worksheets:
-        assert ws["B1"].value == "2026年第2期" and ws["A3"].value == "来源说明"
+        assert ws["B1"].value == f"{_year()}年第2期" and ws["A3"].value == "来源说明"
         assert not any(c.data_type == "f" for row in ws.iter_rows() for c in row)
     csvs = [n for n in names if n.startswith(f"{root}csv/表")]
     assert csvs
@@ -89,7 +95,7 @@ def test_office_reviews_and_publishes_then_press_downloads(server: str, browser:
         raw = pack.read(name)
         assert raw.startswith(b"\xef\xbb\xbf")
         rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
-        assert rows[0] == ["发布编号", "2026年第2期"]
+        assert rows[0] == ["发布编号", f"{_year()}年第2期"]
         for r in rows[5:]:
             for cell in r[1:]:
                 seen_small |= cell in ("<10", "*")
@@ -116,6 +122,6 @@ def test_press_archive_lists_published_only(server: str, browser: object) -> Non
     settle(press)
     archive = press.get_by_text("发布档案").first.locator("xpath=ancestor::details")
     text = archive.inner_text()
-    assert "2026年第1期" in text and "2026年第2期" in text  # every published release
+    assert f"{_year()}年第1期" in text and f"{_year()}年第2期" in text  # every published release
     assert "保留的草稿" not in text  # and no draft
     press.close()

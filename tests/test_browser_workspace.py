@@ -12,13 +12,13 @@ with a message when Chromium is missing).
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import tests.test_browser as tb
+from metrics import clock
 from metrics.store import Store
 from tests.test_browser import AS_OF, open_page, settle, shot
 
@@ -68,7 +68,7 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     build_demo(db, seed=42, scale=0.05, as_of=AS_OF)
     with Store.open(db) as store:
         create_demo_accounts(store)
-        seed_ledger(store, dt.date.today())
+        seed_ledger(store, clock.today())
     return db
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
-from metrics import ledger
+from metrics import clock, ledger
 from metrics.access import Principal
 from metrics.demo_ledger import seed_ledger
 from metrics.scorecard import overdue_tasks_frame
@@ -14,7 +12,7 @@ LEADER = Principal("l", "leader")
 
 
 def test_seed_ledger(tiny_duck: Store) -> None:
-    today = dt.date.today()
+    today = clock.today()
     assert seed_ledger(tiny_duck, today) == 3
     overdue = overdue_tasks_frame(tiny_duck, LEADER, today)
     assert dict(zip(overdue["task_id"], overdue["days_overdue"], strict=True)) == {"xc-t11": 45, "xc-t08": 20}
@@ -29,7 +27,7 @@ def test_the_demo_departments_see_their_seeded_accounts(tiny_duck: Store) -> Non
     """hrss is 西城区人力社保局 and commerce 通州区商务局 (README): each sees the accounts seeded for it."""
     from metrics.users import DEMO_ACCOUNTS
 
-    seed_ledger(tiny_duck, dt.date.today())
+    seed_ledger(tiny_duck, clock.today())
     for acc in DEMO_ACCOUNTS:
         if acc.role != "department":
             continue

@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from metrics import clock
 from metrics.access import AccessDenied, Principal
 from metrics.cli import main
 from metrics.release_export import (
@@ -134,7 +135,7 @@ def store(tiny_duck: Store, cats: dict) -> Store:
 
 def _publish(store: Store, cats: dict, **kw: object) -> str:
     rid, _ = create_release(store, OFFICE, AS_OF, catalogues=cats, **kw)  # type: ignore[arg-type]
-    return publish_release(store, OFFICE, rid, clock=lambda: dt.datetime(2026, 11, 2, 9, 0))
+    return publish_release(store, OFFICE, rid, now=lambda: dt.datetime(2026, 11, 2, 9, 0))
 
 
 # --------------------------------------------------------------------------- figures by hand
@@ -401,7 +402,7 @@ def test_cli_create_publish_list_export(store: Store, tmp_path: Path) -> None:
     res = r.invoke(main, ["release", "export", "1", *base, "--user", "press", "--out", str(tmp_path / "x.zip")])
     assert res.exit_code != 0 and "无权限" in res.output  # a draft is not the press's
     res = r.invoke(main, ["release", "publish", "1", *base, "--user", "office"])
-    assert res.exit_code == 0 and f"{dt.date.today().year}-001" in res.output, res.output
+    assert res.exit_code == 0 and f"{clock.today().year}-001" in res.output, res.output
     res = r.invoke(main, ["release", "list", *base, "--user", "press", "--format", "json"])
     assert [x["state"] for x in json.loads(res.output)] == ["published"]
     out = tmp_path / "statements.txt"

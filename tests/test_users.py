@@ -228,7 +228,10 @@ def test_duplicates_are_refused(tiny_duck: Store) -> None:
 
 
 def test_the_schema_itself_enforces_roles_units_and_argon2id(tiny_duck: Store) -> None:
-    cols = "INSERT INTO users (user_name, display_name, role, unit, password_hash) VALUES (?, ?, ?, ?, ?)"
+    cols = (
+        "INSERT INTO users (user_name, display_name, role, unit, password_hash, created_at) "
+        "VALUES (?, ?, ?, ?, ?, TIMESTAMP '2026-01-02 09:00')"
+    )
     for bad in [
         ["a1", "A", "department", None, None],
         ["a2", "A", "office", "区商务局", None],
@@ -274,7 +277,10 @@ def test_guarded_logs_refusals_and_only_refusals(tiny_duck: Store) -> None:
 
 def test_a_refusal_stays_logged_when_the_callers_write_rolls_back(tiny_duck: Store) -> None:
     with pytest.raises(AccessDenied), tiny_duck.transaction() as cur:
-        cur.execute("INSERT INTO change_log (user_name, entity, entity_key, action) VALUES ('li', 'x', 'k', 'x')")
+        cur.execute(
+            "INSERT INTO change_log (changed_at, user_name, entity, entity_key, action) "
+            "VALUES (TIMESTAMP '2026-01-02 09:00', 'li', 'x', 'k', 'x')"
+        )
         guarded(tiny_duck, HRSS, "ledger.approve")
     assert tiny_duck.execute("SELECT count(*) FROM change_log WHERE entity = 'x'")[0][0] == 0
     assert tiny_duck.execute("SELECT action, allowed FROM access_log")[0] == ("ledger.approve", False)
@@ -467,7 +473,8 @@ def test_cli_reports_errors_in_chinese(tmp_path: Path) -> None:
 def _legacy_department(store: Store, name: str) -> None:
     """A department account as it was before accounts had a district (schema version 4)."""
     store.execute(
-        "INSERT INTO users (user_name, display_name, role, unit, password_hash) VALUES (?, ?, 'department', ?, ?)",
+        "INSERT INTO users (user_name, display_name, role, unit, password_hash, created_at) "
+        "VALUES (?, ?, 'department', ?, ?, TIMESTAMP '2025-06-01 09:00')",
         [name, name, "区人力社保局", users_mod.HASHER.hash(PW)],
     )
 

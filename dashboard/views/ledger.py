@@ -18,13 +18,15 @@ from dashboard import state
 from dashboard.components import workspace as ws
 from dashboard.components.text import escape_markdown
 from dashboard.i18n import lang, t
-from metrics import ledger
+from metrics import clock, ledger
 from metrics.access import AccessDenied, allowed
 
 MILESTONE_ROWS = 3  # at 建账; more with 添加时间节点 afterwards
 
 principal = state.require("ledger.read")
-as_of = st.session_state["as_of"]
+# The ledger works on today, whatever 统计截至 the sidebar shows: deadlines offered and "overdue" are
+# counted from the product's clock (docs/time.md), so a leader looking at a past week is offered a future date.
+today = clock.today()
 L = lang()
 store = state.store()
 assert store is not None
@@ -33,7 +35,7 @@ st.title(t("ledger_title"))
 if principal.role == "department":
     st.caption(t("ledger_scope").format(district=principal.district or "—", unit=principal.unit or "—"))
 
-table = ledger.task_ledger(store, principal, as_of=as_of, catalogues=cats)
+table = ledger.task_ledger(store, principal, as_of=today, catalogues=cats)
 scope = st.session_state.get("programmes") or []
 if scope:
     table = table[table["programme"].isin(scope)]
@@ -57,7 +59,7 @@ labels = {
     )
 }
 task_id = st.selectbox(t("choose_task"), list(labels), format_func=labels.__getitem__, key="ledger_task")
-detail = ledger.account_detail(store, principal, task_id, as_of=as_of, catalogues=cats)
+detail = ledger.account_detail(store, principal, task_id, as_of=today, catalogues=cats)
 ref = detail.ref
 lead, coop = ref.lead_units, ref.parties
 may_write = allowed(principal, "ledger.write", units=lead, district=ref.district)
@@ -128,7 +130,7 @@ if detail.account is None:
                 left, right = st.columns([3, 1])
                 title = left.text_input(t("milestone_n").format(n=i + 1), key=f"new_ms_title_{i}")
                 due = right.date_input(
-                    t("col_due_date"), as_of + dt.timedelta(days=30 * (i + 1)), format=ws.DATE, key=f"new_ms_due_{i}"
+                    t("col_due_date"), today + dt.timedelta(days=30 * (i + 1)), format=ws.DATE, key=f"new_ms_due_{i}"
                 )
                 rows.append((title, due))
             own = [k for k, m in ref.kpis.items() if m.task == ref.task.id]  # this task's KPIs first
@@ -179,7 +181,7 @@ if may_write and acc["status"] == "open":
     with st.expander(t("add_milestone")), st.form(f"add_milestone_{gen}"):
         left, right = st.columns([3, 1])
         title = left.text_input(t("col_milestone"))
-        due = right.date_input(t("col_due_date"), as_of + dt.timedelta(days=30), format=ws.DATE)
+        due = right.date_input(t("col_due_date"), today + dt.timedelta(days=30), format=ws.DATE)
         if st.form_submit_button(t("add_milestone")) and run(ledger.add_milestone, task_id, title, due):
             st.rerun()
     with st.expander(t("edit_account")), st.form("edit_account"):
@@ -252,7 +254,7 @@ for n in detail.notices.itertuples():
 if allowed(principal, "ledger.supervise") and acc["status"] != "closed":
     with st.expander(t("issue_notice")), st.form(f"notice_{gen}"):
         reason = st.text_area(t("reason"))
-        reply_by = st.date_input(t("reply_by"), as_of + dt.timedelta(days=7), format=ws.DATE)
+        reply_by = st.date_input(t("reply_by"), today + dt.timedelta(days=7), min_value=today, format=ws.DATE)
         if st.form_submit_button(t("issue_notice")) and run(ledger.supervision_notice, task_id, reason, reply_by):
             st.rerun()
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from metrics import clock
 from metrics.ingest.read import ParsedFile, parse_file
 from metrics.ingest.validate import RowError
 from metrics.records import RECORD_TYPES, RecordType
@@ -118,23 +119,24 @@ def write_records(
         if new == 0 and changed == 0:
             cur.execute("DROP TABLE _incoming")
             return 0, 0, unchanged, None
+        stamp = clock.now()
         got = cur.execute(
-            "INSERT INTO uploads (record_type, file_name, sha256, user_name, unit_name, district, row_count, "
-            "new_rows, changed_rows, unchanged_rows, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "INSERT INTO uploads (uploaded_at, record_type, file_name, sha256, user_name, unit_name, district, "
+            "row_count, new_rows, changed_rows, unchanged_rows, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "RETURNING upload_id",
-            [rt.name, file_name, sha256, user, unit, district, total, new, changed, unchanged, warnings or []],
+            [stamp, rt.name, file_name, sha256, user, unit, district, total, new, changed, unchanged, warnings or []],
         ).fetchone()
         assert got is not None
         upload_id = int(got[0])
         new_struct = "to_json(struct_pack(" + ", ".join(f"{c} := i.{c}" for c in cols) + "))"
         old_struct = "to_json(struct_pack(" + ", ".join(f"{c} := t.{c}" for c in cols) + "))"
         cur.execute(
-            f"INSERT INTO change_log (user_name, upload_id, entity, entity_key, action, old_values, new_values) "  # noqa: S608
-            f"SELECT ?, ?, ?, {_key_expr(rt, 'i')}, "
+            f"INSERT INTO change_log (changed_at, user_name, upload_id, entity, entity_key, action, old_values, "  # noqa: S608
+            f"new_values) SELECT ?, ?, ?, ?, {_key_expr(rt, 'i')}, "
             f"CASE WHEN {probe} IS NULL THEN 'insert' ELSE 'update' END, "
             f"CASE WHEN {probe} IS NULL THEN NULL ELSE {old_struct} END, {new_struct} "
             f"FROM _incoming i LEFT JOIN {rt.name} t ON {on} WHERE {probe} IS NULL OR ({differs})",
-            [user, upload_id, rt.name],
+            [stamp, user, upload_id, rt.name],
         )
         sets = ", ".join(f"{c} = i.{c}" for c in cols if c not in rt.natural_key)
         cur.execute(
