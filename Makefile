@@ -6,7 +6,7 @@ KPI_DB ?= data/kpi.duckdb
 PORT ?= 8501
 AS_OF ?=
 
-.PHONY: install run demo test check format lint types bench clean
+.PHONY: install run demo test test-dates check format lint types bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,16 @@ run: install $(KPI_DB)
 
 test: install
 	$(PY) -m pytest -q
+
+# The whole suite, browser tests included, with the machine's clock moved ahead (docs/time.md). libfaketime
+# starts the clock at that moment and lets it run at the normal rate.
+FAKE_DATES ?= 2027-02-15T09:00:00 2028-01-03T09:00:00
+test-dates: install
+	@command -v faketime >/dev/null || { echo "make test-dates needs faketime (Debian: apt-get install faketime)"; exit 1; }
+	@for d in $(FAKE_DATES); do \
+		echo "== make test-dates: the suite at $$d"; \
+		faketime -f "@$$(echo $$d | tr T ' ')" $(PY) -m pytest -q -p no:cacheprovider || exit 1; \
+	done
 
 format: install
 	$(VENV)/bin/ruff format metrics dashboard tests
