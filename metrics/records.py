@@ -6,10 +6,41 @@ templates, the catalogue cross-checks and the demo generator. Nothing here touch
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal
 
 ColumnKind = Literal["text", "district", "date", "month", "bool", "int", "decimal", "amount", "enum"]
+
+# Which dates a date or month column accepts. Every date and month column names one (docs/data-contract.md):
+# "occurred"  - something that has happened: a placement, an event, an acceptance, a payment ... It cannot lie
+#               after the day of the upload, nor before 1990 (no programme or ledger goes back further).
+# "scheduled" - a date that may lie ahead, such as a training's planned 结业日期: 1990 to 2100.
+# A month column compares months: "occurred" accepts the month of the upload and earlier ones.
+DateKind = Literal["occurred", "scheduled"]
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """The dates a kind of date column accepts; `latest` None means the upload day (metrics.clock.today())."""
+
+    kind: DateKind
+    earliest: dt.date
+    latest: dt.date | None
+    meaning_zh: str
+    meaning_en: str
+
+    def bounds(self, today: dt.date) -> tuple[dt.date, dt.date]:
+        """The first and last allowed day for an upload on `today`."""
+        return self.earliest, self.latest if self.latest is not None else today
+
+
+EARLIEST_DATE = dt.date(1990, 1, 1)
+LATEST_SCHEDULED_DATE = dt.date(2100, 12, 31)
+DATE_RANGES: dict[DateKind, DateRange] = {
+    "occurred": DateRange("occurred", EARLIEST_DATE, None, "已发生的事", "something that has happened"),
+    "scheduled": DateRange("scheduled", EARLIEST_DATE, LATEST_SCHEDULED_DATE, "可能在未来的日期", "may lie ahead"),
+}
 
 DISTRICTS: tuple[str, ...] = (
     "东城区",
@@ -57,10 +88,23 @@ class Column:
     max_value: float | None = None
     length: int | None = None  # exact length for codes such as the 18-character credit code
     aliases: tuple[str, ...] = ()  # further headers seen in real ledgers
+    date_kind: DateKind | None = None  # date and month columns only: which dates they accept (DATE_RANGES)
+
+    def __post_init__(self) -> None:
+        is_date = self.kind in ("date", "month")
+        if is_date and self.date_kind not in DATE_RANGES:
+            raise ValueError(f"date column {self.name} must name its date_kind: one of {', '.join(DATE_RANGES)}")
+        if not is_date and self.date_kind is not None:
+            raise ValueError(f"{self.kind} column {self.name} cannot have a date_kind")
 
     @property
     def sql_type(self) -> str:
         return SQL_TYPES[self.kind]
+
+    @property
+    def date_range(self) -> DateRange | None:
+        """The dates this column accepts; None for a column that is neither a date nor a month."""
+        return DATE_RANGES[self.date_kind] if self.date_kind is not None else None
 
 
 @dataclass(frozen=True)
@@ -144,7 +188,7 @@ RECORD_TYPES: dict[str, RecordType] = {
                 _c("person_id", "人员编号", "text"),
                 _c("district", "所属区", "district"),
                 _c("street", "街道（乡镇）", "text", aliases=("街道", "街道(乡镇)", "乡镇街道")),
-                _c("placement_date", "就业日期", "date"),
+                _c("placement_date", "就业日期", "date", date_kind="occurred"),
                 _c("employer_id", "统一社会信用代码", "text", length=18),
                 _c("employer_name", "用人单位名称", "text"),
                 _c("channel", "就业渠道", "enum", choices=CHANNELS),
@@ -173,8 +217,9 @@ RECORD_TYPES: dict[str, RecordType] = {
                 _c("district", "所属区", "district"),
                 _c("provider", "培训机构", "text"),
                 _c("course_category", "培训类别", "enum", choices=COURSE_CATEGORIES),
-                _c("start_date", "开班日期", "date"),
-                _c("end_date", "结业日期", "date", required=False),
+                _c("start_date", "开班日期", "date", date_kind="occurred"),  # reported once the class has begun
+                # The planned 结业日期 is known when a class begins, so it may lie ahead.
+                _c("end_date", "结业日期", "date", required=False, date_kind="scheduled"),
                 _c("class_hours", "课时", "int", min_value=0),
                 _c("completed", "是否结业", "bool"),
                 _c("certificate_level", "证书等级", "enum", required=False, choices=CERTIFICATE_LEVELS),
@@ -194,14 +239,14 @@ RECORD_TYPES: dict[str, RecordType] = {
                 _c("measure_code", "政策项目代码", "text"),
                 _c("applicant_type", "申请主体类型", "enum", choices=APPLICANT_TYPES),
                 _c("applicant_id", "申请主体编号", "text"),
-                _c("submitted_date", "申请日期", "date"),
+                _c("submitted_date", "申请日期", "date", date_kind="occurred"),
                 _c("quantity", "数量", "decimal", required=False, min_value=0),
                 _c("year_index", "补贴年度", "int", required=False, min_value=1, max_value=3),
                 _c("amount_requested", "申请金额（元）", "amount", min_value=0),
                 _c("amount_approved", "核准金额（元）", "amount", required=False, min_value=0),
                 _c("status", "状态", "enum", choices=APPLICATION_STATUSES),
-                _c("decision_date", "审核日期", "date", required=False),
-                _c("paid_date", "拨付日期", "date", required=False),
+                _c("decision_date", "审核日期", "date", required=False, date_kind="occurred"),
+                _c("paid_date", "拨付日期", "date", required=False, date_kind="occurred"),
             ),
             rules=(
                 CrossRule("not_before", "decision_date", "submitted_date", "审核日期不得早于申请日期"),
@@ -217,7 +262,7 @@ RECORD_TYPES: dict[str, RecordType] = {
                 _c("event_id", "活动编号", "text"),
                 _c("district", "所属区", "district"),
                 _c("event_type", "活动类型", "enum", choices=EVENT_TYPES),
-                _c("event_date", "活动日期", "date"),
+                _c("event_date", "活动日期", "date", date_kind="occurred"),  # counted once held, not when planned
                 _c("title", "活动名称", "text"),
                 _c("organiser", "主办单位", "text"),
                 _c("employers", "参与单位数", "int", required=False, min_value=0),
@@ -235,7 +280,7 @@ RECORD_TYPES: dict[str, RecordType] = {
                 _c("vacancy_id", "岗位信息编号", "text"),
                 _c("district", "所属区", "district"),
                 _c("employer_id", "统一社会信用代码", "text", length=18),
-                _c("collected_date", "采集日期", "date"),
+                _c("collected_date", "采集日期", "date", date_kind="occurred"),
                 _c("industry", "所属行业", "text"),
                 _c("positions", "岗位数量", "int", min_value=1),
             ),
@@ -248,8 +293,8 @@ RECORD_TYPES: dict[str, RecordType] = {
             (
                 _c("case_id", "案件编号", "text"),
                 _c("district", "所属区", "district"),
-                _c("accepted_date", "受理日期", "date"),
-                _c("closed_date", "结案日期", "date", required=False),
+                _c("accepted_date", "受理日期", "date", date_kind="occurred"),
+                _c("closed_date", "结案日期", "date", required=False, date_kind="occurred"),
                 _c("closure_method", "结案方式", "enum", required=False, choices=CLOSURE_METHODS),
             ),
             rules=(
@@ -266,7 +311,7 @@ RECORD_TYPES: dict[str, RecordType] = {
                 _c("enterprise_id", "统一社会信用代码", "text", length=18),
                 _c("district", "所属区", "district"),
                 _c("street", "街道（乡镇）", "text", aliases=("街道", "街道(乡镇)", "乡镇街道")),
-                _c("report_month", "报告月份", "month"),
+                _c("report_month", "报告月份", "month", date_kind="occurred"),  # up to the month of the upload
                 _c("employees", "职工人数", "int", min_value=0),
                 _c("contracts_signed", "签订劳动合同人数", "int", min_value=0),
             ),
@@ -280,13 +325,13 @@ RECORD_TYPES: dict[str, RecordType] = {
             (
                 _c("entity_id", "统一社会信用代码", "text", length=18),
                 _c("district", "所属区", "district"),
-                _c("registered_date", "注册日期", "date"),
-                _c("first_insured_date", "首次参保日期", "date", required=False),
+                _c("registered_date", "注册日期", "date", date_kind="occurred"),
+                _c("first_insured_date", "首次参保日期", "date", required=False, date_kind="occurred"),
                 _c("entity_type", "主体类型", "enum", choices=ENTITY_TYPES),
                 _c("jobs_created", "带动就业人数", "int", min_value=0),
                 _c("local_jobs_created", "带动本市户籍就业人数", "int", required=False, min_value=0),
                 _c("guaranteed_loan_amount", "创业担保贷款金额（元）", "amount", required=False, min_value=0),
-                _c("loan_date", "贷款发放日期", "date", required=False),
+                _c("loan_date", "贷款发放日期", "date", required=False, date_kind="occurred"),
                 _c("incubator", "孵化机构", "text", required=False),
             ),
             rules=(
@@ -309,7 +354,7 @@ RECORD_TYPES: dict[str, RecordType] = {
                 _c("street", "街道（乡镇）", "text", aliases=("街道", "街道(乡镇)", "乡镇街道")),
                 _c("community_name", "社区（村）名称", "text"),
                 _c("specialists", "就业服务专员人数", "int", min_value=0),
-                _c("as_of", "统计日期", "date"),
+                _c("as_of", "统计日期", "date", date_kind="occurred"),  # a head count taken, not forecast
             ),
             date_column="as_of",
             expected_frequency_days=92,
@@ -323,7 +368,7 @@ RECORD_TYPES: dict[str, RecordType] = {
                 _c("district", "所属区", "district"),
                 _c("graduation_year", "毕业年份", "int", min_value=1990, max_value=2100),
                 _c("followed_up", "是否已回访", "bool"),
-                _c("followup_date", "回访日期", "date", required=False),
+                _c("followup_date", "回访日期", "date", required=False, date_kind="occurred"),
                 _c("outcome", "回访结果", "enum", required=False, choices=FOLLOWUP_OUTCOMES),
             ),
             date_column="followup_date",
@@ -335,7 +380,8 @@ RECORD_TYPES: dict[str, RecordType] = {
             (
                 _c("kpi_id", "指标编号", "text"),
                 _c("district", "所属区", "district"),
-                _c("period_end", "截至日期", "date"),
+                # A reporting period's end: a quarter or a year reported before it closes (截至 2026-12-31) lies ahead.
+                _c("period_end", "截至日期", "date", date_kind="scheduled"),
                 _c("value", "数值", "decimal"),
                 _c("unit_name", "填报单位", "text"),
                 _c("note", "说明", "text", required=False),
@@ -349,7 +395,7 @@ RECORD_TYPES: dict[str, RecordType] = {
             (
                 _c("response_id", "问卷编号", "text"),
                 _c("district", "所属区", "district"),
-                _c("response_date", "填答日期", "date"),
+                _c("response_date", "填答日期", "date", date_kind="occurred"),
                 *(_c(name, zh, "int", required=False, min_value=1, max_value=5) for name, zh in SURVEY_DIMENSIONS),
             ),
             date_column="response_date",

@@ -77,7 +77,9 @@ def test_date_formats(raw: Any) -> None:
         ("3/1/2026", "date_format"),
         ("明天", "date_format"),
         ("2026-03", "date_format"),
-        (5.0, "date_format"),
+        (5.0, "date_before"),  # serial 5 is a date in 1900: refused by the date range, which names it
+        (0.0, "date_format"),
+        (-3.0, "date_format"),
         (dt.time(9, 30), "date_time_only"),
         (True, "date_format"),
     ],

@@ -68,15 +68,23 @@ if file is not None:
         ws.show_static(foreign, ws.error_labels())
     elif parsed.table is not None and parsed.record_type is not None:
         st.success(t("valid_file").format(n=parsed.table.num_rows))
+        if parsed.absent_columns:  # left out, not blanked: the import keeps the stored values
+            st.info(parsed.absent_note_zh if L == "zh" else parsed.absent_note_en)
         st.caption(t("preview"))
-        ws.show(parsed.table.slice(0, 20).to_pandas(), ws.preview_columns(parsed.record_type, L))
+        shown = {c: v for c, v in ws.preview_columns(parsed.record_type, L).items() if c not in parsed.absent_columns}
+        ws.show(parsed.table.slice(0, 20).to_pandas(), shown)
         if st.button(t("confirm_import"), type="primary", key=f"confirm_{parsed.sha256}"):
             try:
                 report = upload(store, principal, parsed)
             except AccessDenied as exc:  # refused (and logged) by the service, e.g. another district's record
                 st.error(str(exc))
             else:
-                st.success(f"{t('imported')}：{report.summary_zh() if L == 'zh' else report.summary_en()}")
+                summary = report.summary_zh() if L == "zh" else report.summary_en()
+                if report.ok:
+                    st.success(f"{t('imported')}：{summary}")
+                else:  # a stored value kept for a left-out column breaks a rule with the file's values
+                    st.error(summary)
+                    ws.show_static(errors_to_frame(report.errors), ws.error_labels())
 
 st.subheader(t("history"))
 history = upload_history(store, principal)

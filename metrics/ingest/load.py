@@ -1,12 +1,15 @@
 """Write a validated upload into the store: one transaction, upsert by natural key, change log.
 
 Counts new / changed / unchanged rows, records the upload with its SHA-256 and appends one change-log
-row per inserted or changed record. A file whose rows are all unchanged writes nothing at all.
+row per inserted or changed record. A file whose rows are all unchanged writes nothing at all. An optional
+column the file does not have keeps its stored values: the incoming rows take them from the stored records
+before anything is compared, so the counts, the change log and the update all see the merged record.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,12 +17,12 @@ import duckdb
 import pyarrow as pa
 
 from metrics import clock
-from metrics.ingest.read import ParsedFile, parse_file
-from metrics.ingest.validate import RowError
+from metrics.ingest.read import ParsedFile, absent_note, parse_file
+from metrics.ingest.validate import RowError, cell_text, rule_message_en
 from metrics.records import RECORD_TYPES, RecordType
 from metrics.store import Store
 
-__all__ = ["ImportReport", "OutOfDistrict", "import_file", "import_parsed", "write_records"]
+__all__ = ["ImportReport", "KeptValuesConflict", "OutOfDistrict", "import_file", "import_parsed", "write_records"]
 
 
 class OutOfDistrict(Exception):
@@ -34,6 +37,15 @@ class OutOfDistrict(Exception):
         super().__init__(f"rows outside {district}: {incoming[:5]}; other districts' records: {existing[:5]}")
 
 
+class KeptValuesConflict(Exception):
+    """A stored value kept for a column the file does not have breaks a cross-column rule with the file's values
+    (the file moves 开班日期 past the stored 结业日期). Nothing is written; import_parsed reports the errors."""
+
+    def __init__(self, errors: list[RowError]):
+        self.errors = errors
+        super().__init__(f"{len(errors)} row(s) break a rule with kept stored values")
+
+
 @dataclass
 class ImportReport:
     file: str
@@ -46,30 +58,44 @@ class ImportReport:
     upload_id: int | None = None
     warnings: list[str] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    absent_columns: list[str] = field(default_factory=list)  # optional columns not in the file: stored values kept
 
     @property
     def ok(self) -> bool:
         return not self.errors
 
+    @property
+    def absent_note_zh(self) -> str:
+        return absent_note(self.record_type, self.absent_columns)[0]
+
+    @property
+    def absent_note_en(self) -> str:
+        return absent_note(self.record_type, self.absent_columns)[1]
+
     def summary_zh(self) -> str:
         if not self.ok:
             return f"{self.file}：发现 {len(self.errors)} 处错误，文件未导入，数据库未作任何更改。"
         if self.upload_id is None:
-            return f"{self.file}：{self.rows} 行均与库中一致，未作更改。"
-        return (
-            f"{self.file}：导入 {self.rows} 行（新增 {self.new}，更新 {self.changed}，未变 {self.unchanged}），"
-            f"上传编号 {self.upload_id}。"
-        )
+            text = f"{self.file}：{self.rows} 行均与库中一致，未作更改。"
+        else:
+            text = (
+                f"{self.file}：导入 {self.rows} 行（新增 {self.new}，更新 {self.changed}，未变 {self.unchanged}），"
+                f"上传编号 {self.upload_id}。"
+            )
+        return text + self.absent_note_zh
 
     def summary_en(self) -> str:
         if not self.ok:
             return f"{self.file}: {len(self.errors)} error(s); file rejected, nothing written."
         if self.upload_id is None:
-            return f"{self.file}: all {self.rows} rows unchanged; nothing written."
-        return (
-            f"{self.file}: {self.rows} rows ({self.new} new, {self.changed} changed, "
-            f"{self.unchanged} unchanged), upload {self.upload_id}."
-        )
+            text = f"{self.file}: all {self.rows} rows unchanged; nothing written."
+        else:
+            text = (
+                f"{self.file}: {self.rows} rows ({self.new} new, {self.changed} changed, "
+                f"{self.unchanged} unchanged), upload {self.upload_id}."
+            )
+        note = self.absent_note_en
+        return f"{text} {note}" if note else text
 
 
 def _key_expr(rt: RecordType, alias: str) -> str:
@@ -87,9 +113,16 @@ def write_records(
     unit: str | None = None,
     district: str | None = None,
     warnings: list[str] | None = None,
+    keep: Sequence[str] = (),
+    row_numbers: Sequence[int] | None = None,
     _before_commit: Callable[[], None] | None = None,
 ) -> tuple[int, int, int, int | None]:
     """Upsert validated rows in one transaction; returns (new, changed, unchanged, upload_id or None).
+
+    `keep` names optional columns the file does not have: a row matching a stored record takes that record's
+    values for them (a new record leaves them NULL), and the upload's stored warnings say so. If a kept value
+    then breaks a cross-column rule, KeptValuesConflict is raised (its errors name `row_numbers`, the file
+    row of each table row) and nothing is written.
 
     With `district` (a department's upload), every row must be of that district and may only replace records
     of that district; otherwise OutOfDistrict is raised and nothing is written. The check runs inside the
@@ -102,12 +135,19 @@ def write_records(
     differs = " OR ".join(f"i.{c} IS DISTINCT FROM t.{c}" for c in cols if c not in rt.natural_key) or "FALSE"
     probe = f"t.{rt.natural_key[0]}"
     # Table and column names below come from the record spec; every value is a bound parameter.
+    keep = [c for c in cols if c in set(keep) and c not in rt.natural_key]
+    if keep:
+        table = table.append_column("_row", pa.array(range(table.num_rows), pa.int64()))
+        casts += ", _row"
+        warnings = [*(warnings or []), absent_note(rt.name, keep)[0]]
     with store.transaction() as cur:
         cur.register("_incoming_raw", table)
         cur.execute(f"CREATE OR REPLACE TEMP TABLE _incoming AS SELECT {casts} FROM _incoming_raw")  # noqa: S608
         cur.unregister("_incoming_raw")
         if district is not None:
             _check_district(cur, rt, on, district)
+        if keep:
+            _keep_stored(cur, rt, on, keep, file_name, row_numbers)
         row = cur.execute(
             f"SELECT count(*) FILTER (WHERE {probe} IS NULL), "  # noqa: S608
             f"count(*) FILTER (WHERE {probe} IS NOT NULL AND ({differs})), count(*) "
@@ -156,6 +196,43 @@ def write_records(
     return new, changed, unchanged, upload_id
 
 
+def _keep_stored(
+    cur: duckdb.DuckDBPyConnection,
+    rt: RecordType,
+    on: str,
+    keep: Sequence[str],
+    file_name: str,
+    row_numbers: Sequence[int] | None,
+) -> None:
+    """Give `_incoming` the stored values of the columns in `keep`, then check the rules that involve them."""
+    sets = ", ".join(f"{c} = t.{c}" for c in keep)
+    cur.execute(f"UPDATE _incoming AS i SET {sets} FROM {rt.name} AS t WHERE {on}")  # noqa: S608
+    errors: list[tuple[int, RowError]] = []
+    for rule in rt.rules:
+        kept = next((c for c in (rule.column, rule.other) if c in keep), None)
+        if kept is None:
+            continue  # validation already checked this rule on the file's own values
+        a, b = f"i.{rule.column}", f"i.{rule.other}"
+        broken = {
+            "not_before": f"{a} < {b}",
+            "not_above": f"{a} > {b}",
+            "required_if_set": f"{b} IS NOT NULL AND {a} IS NULL",
+        }[rule.kind]
+        found = cur.execute(
+            f"SELECT i._row, i.{rule.column}, i.{kept} FROM _incoming i WHERE {broken} ORDER BY i._row LIMIT 1000"  # noqa: S608
+        ).fetchall()
+        header = rt.column(kept).header_zh
+        for index, value, stored in found:
+            row = row_numbers[index] if row_numbers is not None and index < len(row_numbers) else None
+            zh = f"{rule.message_zh}（文件中没有「{header}」列，沿用库中已有的值 {cell_text(stored)}）"
+            en = f"{rule_message_en(rule)} (the file has no {kept} column; the stored value {cell_text(stored)} was kept)"
+            shown = rt.column(rule.column).header_zh
+            errors.append((index, RowError(file_name, row, shown, cell_text(value), zh, en)))
+    if errors:  # the caller's transaction rolls back
+        errors.sort(key=lambda e: e[0])
+        raise KeptValuesConflict([e for _, e in errors])
+
+
 def _check_district(cur: duckdb.DuckDBPyConnection, rt: RecordType, on: str, district: str) -> None:
     """Raise OutOfDistrict if a row of `_incoming` is of another district or matches another district's record."""
     key = _key_expr(rt, "i")
@@ -178,22 +255,34 @@ def import_parsed(
     """Write a parsed file if it has no errors; a file with errors writes nothing.
 
     `district` confines the write to one district (see write_records; OutOfDistrict otherwise)."""
-    report = ImportReport(parsed.file, parsed.record_type, parsed.sha256, warnings=list(parsed.warnings))
+    report = ImportReport(
+        parsed.file,
+        parsed.record_type,
+        parsed.sha256,
+        warnings=list(parsed.warnings),
+        absent_columns=list(parsed.absent_columns),
+    )
     if parsed.errors or parsed.table is None or parsed.record_type is None:
         report.errors = list(parsed.errors)
         return report
+    try:
+        report.new, report.changed, report.unchanged, report.upload_id = write_records(
+            store,
+            parsed.record_type,
+            parsed.table,
+            file_name=parsed.file,
+            sha256=parsed.sha256,
+            user=user,
+            unit=unit,
+            district=district,
+            warnings=parsed.warnings,
+            keep=parsed.absent_columns,
+            row_numbers=parsed.row_numbers,
+        )
+    except KeptValuesConflict as exc:
+        report.errors = exc.errors
+        return report
     report.rows = parsed.table.num_rows
-    report.new, report.changed, report.unchanged, report.upload_id = write_records(
-        store,
-        parsed.record_type,
-        parsed.table,
-        file_name=parsed.file,
-        sha256=parsed.sha256,
-        user=user,
-        unit=unit,
-        district=district,
-        warnings=parsed.warnings,
-    )
     return report
 
 
@@ -205,7 +294,8 @@ def import_file(
     user: str,
     unit: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    today: dt.date | None = None,
 ) -> ImportReport:
-    """Parse, validate whole, and write in one transaction (the `kpi import` path)."""
-    parsed = parse_file(path, record_type, progress=progress)
+    """Parse, validate whole, and write in one transaction (the `kpi import` path); `today` as for parse_file."""
+    parsed = parse_file(path, record_type, progress=progress, today=today)
     return import_parsed(store, parsed, user=user, unit=unit)

@@ -2,13 +2,16 @@
 
 Chooses the sheet or decodes the CSV, skips title rows down to the header row, maps Chinese or English
 headers to the columns of metrics.records, fills merged cells, and hands the rows to validate.py.
-Bad user files never raise: each problem becomes a RowError in the returned ParsedFile.
+Bad user files never raise: each problem becomes a RowError in the returned ParsedFile. An optional column
+that is not in the file is "not supplied": ParsedFile.absent_columns names it, and the import keeps what the
+store holds for it (docs/data-contract.md).
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import functools
 import hashlib
 import io
@@ -32,6 +35,7 @@ __all__ = [
     "HEADER_SCAN_ROWS",
     "ParsedFile",
     "RowError",
+    "absent_note",
     "detect_record_type",
     "header_key",
     "parse_bytes",
@@ -61,10 +65,35 @@ class ParsedFile:
     warnings: list[str] = field(default_factory=list)  # in Chinese, e.g. extra columns ignored
     source_rows: int = 0  # data rows read (title and blank rows skipped)
     row_numbers: list[int] = field(default_factory=list)  # Excel row / CSV line of each data row
+    # Optional columns the file does not have, in spec order: not supplied, so the import keeps the stored
+    # values (a column present with a blank cell does blank it). Their cells in `table` are null.
+    absent_columns: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def absent_note_zh(self) -> str:
+        """The note naming the optional columns the file left out (文件中没有以下选填列…); "" when none."""
+        return absent_note(self.record_type, self.absent_columns)[0]
+
+    @property
+    def absent_note_en(self) -> str:
+        return absent_note(self.record_type, self.absent_columns)[1]
+
+
+def absent_note(record: str | None, absent: Sequence[str]) -> tuple[str, str]:
+    """The Chinese and English note that a file left optional columns out; ("", "") when it left none out."""
+    if not absent or record is None:
+        return "", ""
+    rt = RECORD_TYPES[record]
+    zh = "、".join(rt.column(c).header_zh for c in absent)
+    en = ", ".join(absent)
+    return (
+        f"文件中没有以下选填列，库中已有的值保持不变：{zh}。新增记录的这些列为空。",
+        f"Optional columns not in the file, stored values kept: {en}. New records leave them blank.",
+    )
 
 
 class _FileProblem(Exception):
@@ -426,8 +455,11 @@ def parse_file(
     *,
     file_name: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    today: dt.date | None = None,
 ) -> ParsedFile:
-    """Parse and validate one upload from disk; the record type defaults to the one the file name starts with."""
+    """Parse and validate one upload from disk; the record type defaults to the one the file name starts with.
+
+    `today` is the upload day, the latest date of things that have happened (default: metrics.clock.today())."""
     path = Path(path)
     name = file_name or path.name
     try:
@@ -436,7 +468,7 @@ def parse_file(
         reason = "文件不存在" if isinstance(exc, FileNotFoundError) else "无法读取文件"
         rt_name = record_type or detect_record_type(name)
         return _whole_file_error(name, "", rt_name, f"{reason}：{path}", f"Cannot read {path}: {exc.strerror}")
-    return parse_bytes(data, name, record_type, progress=progress)
+    return parse_bytes(data, name, record_type, progress=progress, today=today)
 
 
 def parse_bytes(
@@ -445,8 +477,9 @@ def parse_bytes(
     record_type: str | None = None,
     *,
     progress: Callable[[int, int], None] | None = None,
+    today: dt.date | None = None,
 ) -> ParsedFile:
-    """Parse and validate one upload held in memory (the app's file uploader)."""
+    """Parse and validate one upload held in memory (the app's file uploader); `today` as for parse_file."""
     sha256 = hashlib.sha256(data).hexdigest()
     name = record_type if record_type is not None else detect_record_type(file_name)
     if name not in RECORD_TYPES:
@@ -481,7 +514,8 @@ def parse_bytes(
     except _FileProblem as problem:
         return _whole_file_error(file_name, sha256, rt.name, problem.zh, problem.en)
     warnings = grid.warnings + layout.warnings + _unlabelled_data_warning(grid, layout, header)
-    result = validate_rows(rt, rows, numbers, layout.headers, file_name, progress=progress)
+    result = validate_rows(rt, rows, numbers, layout.headers, file_name, progress=progress, today=today)
+    absent = [c.name for c in rt.columns if not c.required and c.name not in layout.columns]
     return ParsedFile(
         file=file_name,
         sha256=sha256,
@@ -491,6 +525,7 @@ def parse_bytes(
         warnings=warnings,
         source_rows=len(rows),
         row_numbers=numbers,
+        absent_columns=absent,
     )
 
 

@@ -1,9 +1,10 @@
 """Turn raw cells of an upload into typed, validated rows of one record type, driven by metrics.records.
 
 One pydantic model per record type is built from RECORD_TYPES; its before-validators read the formats
-departments actually type (2026年3月1日, 是/否, 1,000元, Excel serials …). Cross-column rules and duplicate
-natural keys are checked afterwards. Every problem becomes a RowError with a Chinese message of our own.
-Touches no file and no database.
+departments actually type (2026年3月1日, 是/否, 1,000元, Excel serials …); its after-validators hold every date
+to the range of its column's kind (records.DATE_RANGES), whatever format it came in. Cross-column rules and
+duplicate natural keys are checked afterwards. Every problem becomes a RowError with a Chinese message of our
+own. Touches no file and no database; the upload day is passed in (metrics.clock.today() when not given).
 """
 
 from __future__ import annotations
@@ -19,19 +20,31 @@ from typing import Annotated, Any, Literal
 
 import pandas as pd
 import pyarrow as pa
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    create_model,
+)
 from pydantic_core import PydanticCustomError
 
-from metrics.records import DISTRICTS, Column, CrossRule, RecordType, record_type
+from metrics import clock
+from metrics.records import DATE_RANGES, DISTRICTS, Column, CrossRule, DateKind, RecordType, record_type
 
 __all__ = [
     "ARROW_TYPES",
     "RowError",
     "Validated",
     "cell_text",
+    "date_bounds",
     "errors_to_frame",
     "parse_cell",
     "row_model",
+    "rule_message_en",
     "validate_rows",
 ]
 
@@ -90,6 +103,22 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "月份格式无法识别，请使用 2026-10 或 2026年10月",
         "Unrecognised month; use 2026-10 or 2026年10月",
     ),
+    "date_after_upload_day": (
+        "日期不能晚于上传当天 {latest}：{value}",
+        "The date must not be after the day of the upload, {latest}: {value}",
+    ),
+    "date_after": ("日期不能晚于 {latest}：{value}", "The date must not be after {latest}: {value}"),
+    "date_before": ("日期不能早于 {earliest}：{value}", "The date must not be before {earliest}: {value}"),
+    "month_after_upload_month": (
+        "月份不能晚于上传当月 {latest}：{value}",
+        "The month must not be after the month of the upload, {latest}: {value}",
+    ),
+    "month_after": ("月份不能晚于 {latest}：{value}", "The month must not be after {latest}: {value}"),
+    "month_before": ("月份不能早于 {earliest}：{value}", "The month must not be before {earliest}: {value}"),
+    "thousands_separator": (
+        "千分位逗号位置不对：“{value}”；{hint_zh}",
+        "Misplaced thousands separator: '{value}'; {hint_en}",
+    ),
     "bool_format": ("应填写“是”或“否”", "Expected 是/否 (yes/no)"),
     "int_format": ("应为整数", "Expected a whole number"),
     "int_fraction": ("应为整数，不能有小数", "Expected a whole number without a fraction"),
@@ -111,6 +140,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "string_too_long": ("应为 {length} 位，实际为 {actual} 位", "Expected {length} characters, found {actual}"),
     "decimal_max_digits": ("金额过大", "Amount too large"),
 }
+
+_RANGE_CODES = frozenset(
+    c for c in _MESSAGES if c.startswith(("date_after", "date_before", "month_after", "month_before"))
+)
 
 _RULE_EN = {
     "not_before": "{column} must not be before {other}",
@@ -258,9 +291,10 @@ def _bool(v: Any) -> bool:
 
 
 _EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 = 1900-01-01 (with Lotus's phantom 1900-02-29)
-# Serials outside 1950–2100 are far more likely a number typed into the wrong column than a date.
-_SERIAL_MIN = (dt.date(1950, 1, 1) - _EXCEL_EPOCH).days
-_SERIAL_MAX = (dt.date(2100, 12, 31) - _EXCEL_EPOCH).days
+# Any serial Excel can show as a date is read as one; whether the date is plausible is the column's date
+# range (records.DATE_RANGES), the same rule as for a date typed as text, and its message names the date.
+_SERIAL_MIN = 1
+_SERIAL_MAX = (dt.date(9999, 12, 31) - _EXCEL_EPOCH).days
 _DATE_RE = re.compile(
     r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?"
     r"(?:(?:\s+|T)\d{1,2}:\d{2}(?::\d{2}(?:\.\d*)?)?)?"
@@ -276,12 +310,26 @@ def _make_date(y: str | int, m: str | int, d: str | int) -> dt.date:
 
 
 def _number_date(x: float) -> dt.date:
-    if x.is_integer() and 19000101 <= x <= 21001231:  # 20260301 typed as a number
+    if x.is_integer() and 10000101 <= x <= 99991231:  # 20260301 typed as a number
         n = int(x)
         return _make_date(n // 10000, n // 100 % 100, n % 100)
     if _SERIAL_MIN <= x <= _SERIAL_MAX + 1:
         return _EXCEL_EPOCH + dt.timedelta(days=int(x))  # a fraction is a time of day: dropped
     raise _fail("date_format")
+
+
+def _serial_reading(raw: Any) -> str:
+    """How a number in a date cell was read as a serial, for a message: "（数字 18000 按 Excel 日期序号读作
+    1949-04-12）"; "" for anything else (text, a date cell, 20260301 or 202610 typed as a number)."""
+    if type(raw) not in (int, float) or (
+        float(raw).is_integer() and (10000101 <= raw <= 99991231 or 100001 <= raw <= 999912)
+    ):
+        return ""
+    try:
+        day = _number_date(float(raw))
+    except PydanticCustomError:
+        return ""
+    return f"（数字 {cell_text(raw)} 按 Excel 日期序号读作 {day.isoformat()}）"
 
 
 def _date(v: Any) -> dt.date:
@@ -306,6 +354,10 @@ def _date(v: Any) -> dt.date:
 
 
 def _month(v: Any) -> dt.date:
+    if type(v) is float and not v.is_integer() and 1900 < v < 2101:
+        raise _fail("month_format")  # 2026.1: a month typed as a number (Excel dropped the 0 of 2026.10)
+    if type(v) in (int, float) and float(v).is_integer() and 100001 <= v <= 999912:
+        return _month(str(int(v)))  # 202610 typed as a number, not the serial of a day in 2454
     if type(v) is str:
         s = _norm(v)
         m = _MONTH_RE.fullmatch(s)
@@ -330,6 +382,40 @@ def _month(v: Any) -> dt.date:
         raise
 
 
+# A comma is a thousands separator only between groups of exactly three digits (1,000 and 12,345,678.50;
+# １，０００ after NFKC). Anything else (1,5  39,9  1,0000  ,100  100,) is refused, never dropped: dropping it
+# turned a decimal comma 1,5 into 15.
+_GROUPED_RE = re.compile(r"[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d*)?")
+_NUMBER_CHARS_RE = re.compile(r"[+-]?[\d.,]+")
+_DECIMAL_COMMA_RE = re.compile(r"[+-]?\d+,\d{1,2}")
+
+
+def _ungroup(s: str, shown: str | None = None) -> str:
+    """A compacted number without its thousands separators; raises (naming `shown`, the cell) if a comma is
+    not one.
+
+    Text that is no number even without its commas (1,000元 in a count) is returned as it is, for the
+    caller's own format message."""
+    if "," not in s or not _NUMBER_CHARS_RE.fullmatch(s):
+        return s
+    if _GROUPED_RE.fullmatch(s):
+        return s.replace(",", "")
+    if _DECIMAL_COMMA_RE.fullmatch(s):
+        dot = s.replace(",", ".")
+        raise _fail(
+            "thousands_separator",
+            value=shown or s,
+            hint_zh=f"小数请用小数点，如 {dot}",
+            hint_en=f"write a decimal as {dot}",
+        )
+    raise _fail(
+        "thousands_separator",
+        value=shown or s,
+        hint_zh="逗号只能每三位数字一个，如 1,000 或 12,345.50；小数请用小数点，如 1.5",
+        hint_en="a comma separates groups of three digits, as in 1,000 or 12,345.50; write a decimal as 1.5",
+    )
+
+
 _INT_RE = re.compile(r"[+-]?\d+(?:\.0*)?")
 _FRACTION_RE = re.compile(r"[+-]?\d*\.\d+")
 _INT64 = 2**63
@@ -344,7 +430,7 @@ def _int(v: Any) -> int:
             raise _fail("int_fraction") if v == v and abs(v) != float("inf") else _fail("int_format")
         n = int(v)
     elif t is str:
-        s = _compact(v).replace(",", "")
+        s = _ungroup(_compact(v))
         if _INT_RE.fullmatch(s):
             n = int(s.split(".")[0])
         elif _FRACTION_RE.fullmatch(s):
@@ -366,7 +452,7 @@ def _float(v: Any) -> float:
     if t is float or t is int:
         x = float(v)
     elif t is str:
-        s = _compact(v).replace(",", "")
+        s = _ungroup(_compact(v))
         if not _DECIMAL_RE.fullmatch(s):
             raise _fail("decimal_format")
         x = float(s)
@@ -389,7 +475,7 @@ def _amount(v: Any) -> Decimal:
             raise _fail("amount_format")
         d = Decimal(repr(v)) if t is float else Decimal(int(v))
     elif t is str:
-        s = _compact(v).replace(",", "")
+        s = shown = _compact(v)
         for prefix in _AMOUNT_PREFIXES:
             if s.upper().startswith(prefix):
                 s = s[len(prefix) :]
@@ -399,6 +485,7 @@ def _amount(v: Any) -> Decimal:
             s = s[:-1]
         if s.endswith("万"):
             s, scale = s[:-1], 10_000
+        s = _ungroup(s, shown)
         if not _DECIMAL_RE.fullmatch(s) or "e" in s.lower():
             raise _fail("amount_format")
         try:
@@ -424,9 +511,58 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def parse_cell(col: Column, v: Any) -> Any:
-    """One raw cell as the column's Python value (None for a blank optional cell); raises on bad input."""
-    return _cell_validator(col)(v)
+def parse_cell(col: Column, v: Any, *, today: dt.date | None = None) -> Any:
+    """One raw cell as the column's Python value (None for a blank optional cell); raises on bad input.
+
+    A date is held to its column's range for an upload on `today` (default: metrics.clock.today())."""
+    value = _cell_validator(col)(v)
+    if col.date_kind is not None and value is not None:
+        _check_range(col, value, date_bounds(today)[col.date_kind])
+    return value
+
+
+# ---------------------------------------------------------------------------------------------------
+# Date ranges: one rule per kind of date column (records.DATE_RANGES), applied to the parsed date whatever
+# format it came in. The upload day comes from the caller once per file, through pydantic's context.
+
+_BOUNDS = "date_bounds"  # the key of the bounds in the validation context
+
+
+def date_bounds(today: dt.date | None = None) -> dict[DateKind, tuple[dt.date, dt.date]]:
+    """First and last allowed day of each kind of date column, for an upload on `today` (default: today)."""
+    day = clock.today() if today is None else today
+    return {kind: r.bounds(day) for kind, r in DATE_RANGES.items()}
+
+
+def _check_range(col: Column, value: dt.date, bounds: tuple[dt.date, dt.date]) -> None:
+    earliest, latest = bounds
+    upload_day = col.date_range is not None and col.date_range.latest is None
+    if col.kind == "month":  # months compare as months: the month of the upload is allowed
+        if value < earliest.replace(day=1):
+            raise _fail("month_before", earliest=earliest.strftime("%Y-%m"), value=value.strftime("%Y-%m"))
+        if value > latest.replace(day=1):
+            code = "month_after_upload_month" if upload_day else "month_after"
+            raise _fail(code, latest=latest.strftime("%Y-%m"), value=value.strftime("%Y-%m"))
+        return
+    if value < earliest:
+        raise _fail("date_before", earliest=earliest.isoformat(), value=value.isoformat())
+    if value > latest:
+        code = "date_after_upload_day" if upload_day else "date_after"
+        raise _fail(code, latest=latest.isoformat(), value=value.isoformat())
+
+
+def _range_validator(col: Column) -> Callable[[Any, ValidationInfo], Any]:
+    kind = col.date_kind
+    assert kind is not None
+
+    def check(value: Any, info: ValidationInfo) -> Any:
+        if value is not None:
+            context = info.context
+            bounds = context[_BOUNDS] if context and _BOUNDS in context else date_bounds()
+            _check_range(col, value, bounds[kind])
+        return value
+
+    return check
 
 
 _MISS = object()
@@ -535,6 +671,8 @@ def row_model(record: str) -> type[BaseModel]:
     fields: dict[str, Any] = {}
     for col in rt.columns:
         annotated = Annotated[_field_type(col), BeforeValidator(_cell_validator(col))]  # type: ignore[valid-type]
+        if col.date_kind is not None:
+            annotated = Annotated[annotated, AfterValidator(_range_validator(col))]  # type: ignore[valid-type]
         fields[col.name] = (annotated, ...) if col.required else (annotated, None)
     config = ConfigDict(extra="ignore", strict=True, frozen=True)
     model: type[BaseModel] = create_model(f"{rt.name.title().replace('_', '')}Row", __config__=config, **fields)
@@ -549,6 +687,11 @@ def row_model(record: str) -> type[BaseModel]:
 class Validated:
     table: pa.Table | None  # None when there is any error
     errors: list[RowError]
+
+
+def rule_message_en(rule: CrossRule) -> str:
+    """The English message of a cross-column rule ("end_date must not be before start_date")."""
+    return _RULE_EN[rule.kind].format(column=rule.column, other=rule.other)
 
 
 def _rule_broken(rule: CrossRule, value: Any, other: Any) -> bool:
@@ -569,11 +712,13 @@ def validate_rows(
     file: str,
     *,
     progress: Callable[[int, int], None] | None = None,
+    today: dt.date | None = None,
 ) -> Validated:
     """Validate raw row dicts (column name → raw cell) and build the Arrow table if all rows are valid.
 
     `headers` maps a column name to its header text in the file, in file order (for messages and their
-    order); `row_numbers` gives the Excel row / CSV line of each row.
+    order); `row_numbers` gives the Excel row / CSV line of each row. `today` is the upload day that bounds
+    the dates of things that have happened (default: metrics.clock.today(), read once).
     """
     model = row_model(rt.name)
     # Within a row, errors follow the file's column order (left to right as the user reads them).
@@ -593,16 +738,19 @@ def validate_rows(
     values: list[dict[str, Any]] = []
     kept: list[int] = []
     validate = model.model_validate
+    context = {_BOUNDS: date_bounds(today)}
     for i, raw in enumerate(rows):
         if progress is not None and i % PROGRESS_EVERY == 0:
             progress(i, total)
         try:
-            values.append(validate(raw).__dict__)
+            values.append(validate(raw, context=context).__dict__)
             kept.append(i)
         except ValidationError as exc:
             for e in exc.errors(include_url=False, include_input=True):
                 name = str(e["loc"][0])
                 zh, en = _messages_for(e, rt.column(name))
+                if str(e["type"]) in _RANGE_CODES:
+                    zh += _serial_reading(raw.get(name))
                 add(i, name, zh, en, cell_text(raw.get(name)))
     if progress is not None:
         progress(total, total)
@@ -610,7 +758,7 @@ def validate_rows(
     for rule in rt.rules:
         for i, vals in zip(kept, values, strict=True):
             if _rule_broken(rule, vals[rule.column], vals[rule.other]):
-                en = _RULE_EN[rule.kind].format(column=rule.column, other=rule.other)
+                en = rule_message_en(rule)
                 add(i, rule.column, rule.message_zh, en, cell_text(rows[i].get(rule.column)))
 
     key_names = rt.natural_key
