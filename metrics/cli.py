@@ -16,6 +16,7 @@ import click
 
 from metrics import clock
 from metrics.cli_common import DB_OPTION, open_store
+from metrics.ingest.guard import MAX_UPLOAD_MB
 from metrics.store import Store, default_db_path
 
 
@@ -168,13 +169,31 @@ def _compute_table(results: list[Any], day: dt.date) -> None:
 @click.option("--type", "record_type", default=None, help="Record type (default: from the file name).")
 @click.option("--user", default="cli", show_default=True, help="Who imports (recorded in the change log).")
 @click.option("--unit", default=None, help="Uploading unit, e.g. 区人力社保局.")
+@click.option(
+    "--max-size",
+    "max_size",
+    type=click.FloatRange(min=0, min_open=True),
+    default=MAX_UPLOAD_MB,
+    show_default=True,
+    help="Refuse a file bigger than this many MB before reading it (the app's upload limit).",
+)
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def import_(db: Path | None, record_type: str | None, user: str, unit: str | None, files: tuple[Path, ...]) -> None:
-    """Validate each file whole and write it in one transaction; any bad row rejects the file."""
+def import_(
+    db: Path | None, record_type: str | None, user: str, unit: str | None, max_size: float, files: tuple[Path, ...]
+) -> None:
+    """Validate each file whole and write it in one transaction; any bad row rejects the file.
+
+    Each file is read in a worker process with memory, CPU and time limits (docs/uploads.md)."""
     from rich.progress import Progress
 
-    from metrics.ingest import parse_file
+    from metrics.ingest.guard import GuardLimits
     from metrics.ingest.load import import_parsed
+    from metrics.ingest.worker import WorkerLimits, parse_isolated
+
+    try:
+        limits = WorkerLimits.from_env(guard=GuardLimits(max_file_mb=max_size))
+    except ValueError as exc:  # a KPI_IMPORT_MAX_* variable that is not a positive number
+        raise click.ClickException(str(exc)) from None
 
     failed = 0
     with _open(db) as store, Progress(transient=True, disable=not sys.stderr.isatty()) as bar:
@@ -184,7 +203,7 @@ def import_(db: Path | None, record_type: str | None, user: str, unit: str | Non
             def progress(done: int, total: int, task: Any = task) -> None:
                 bar.update(task, completed=done, total=total)
 
-            parsed = parse_file(path, record_type, progress=progress)
+            parsed = parse_isolated(path, path.name, record_type, limits=limits, progress=progress)
             bar.remove_task(task)
             report = import_parsed(store, parsed, user=user, unit=unit)
             for w in report.warnings:

@@ -17,8 +17,9 @@ import duckdb
 import pyarrow as pa
 
 from metrics import clock
-from metrics.ingest.read import ParsedFile, absent_note, parse_file
+from metrics.ingest.read import ParsedFile, absent_note
 from metrics.ingest.validate import RowError, cell_text, rule_message_en
+from metrics.ingest.worker import parse_isolated
 from metrics.records import RECORD_TYPES, RecordType
 from metrics.store import Store
 
@@ -296,6 +297,9 @@ def import_file(
     progress: Callable[[int, int], None] | None = None,
     today: dt.date | None = None,
 ) -> ImportReport:
-    """Parse, validate whole, and write in one transaction (the `kpi import` path); `today` as for parse_file."""
-    parsed = parse_file(path, record_type, progress=progress, today=today)
+    """Parse, validate whole, and write in one transaction (the `kpi import` path); `today` as for parse_file.
+
+    The file is parsed in a limited worker process (metrics.ingest.worker, docs/uploads.md)."""
+    path = Path(path)
+    parsed = parse_isolated(path, path.name, record_type, progress=progress, today=today)
     return import_parsed(store, parsed, user=user, unit=unit)

@@ -270,7 +270,7 @@ def _xlsx_grid(data: bytes, rt: RecordType) -> _Grid:
         merges = [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or [])]
     except PasswordError:
         raise _password_problem() from None
-    except _FileProblem:
+    except (_FileProblem, MemoryError):  # out of memory is the worker's limit, not a damaged file
         raise
     except Exception as exc:  # any reader failure is a damaged user file, not our bug
         raise _FileProblem(
