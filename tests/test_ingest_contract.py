@@ -244,6 +244,27 @@ def test_grouped_thousands_are_read_in_every_numeric_kind(tmp_path: Path) -> Non
     assert good.table is not None and good.table.column("employees").to_pylist() == [1200]
 
 
+@pytest.mark.parametrize("value", ["1 5", "1 000", "12 345.50", "1, 000"])
+def test_a_space_inside_a_number_is_refused_not_closed_up(tmp_path: Path, value: str) -> None:
+    head = ["统一社会信用代码", "所属区", "街道（乡镇）", "报告月份", "职工人数", "签订劳动合同人数"]
+    rows = [[CODE, "朝阳区", "望京", "2026-03", value, "0"]]
+    parsed = parse_file(write_csv(tmp_path / "contract_returns.csv", head, rows))
+    assert errors(parsed) == [
+        (2, "职工人数", value, f"数字中间有空格：“{value}”；请删除空格（千分位请用逗号，如 1,000）")
+    ]
+
+
+def test_space_around_a_number_or_before_its_unit_is_fine(tmp_path: Path) -> None:
+    rows = [application("A1", " 1,000 "), application("A2", "5000 元"), application("A3", "¥ 12.50")]
+    parsed = parse_file(write_xlsx(tmp_path / "applications.xlsx", APPLICATION_HEAD, rows))
+    assert parsed.ok and parsed.table is not None, parsed.errors
+    assert parsed.table.column("amount_requested").to_pylist() == [
+        Decimal("1000.00"),
+        Decimal("5000.00"),
+        Decimal("12.50"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("value", "hint"),
     [

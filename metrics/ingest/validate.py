@@ -119,6 +119,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "千分位逗号位置不对：“{value}”；{hint_zh}",
         "Misplaced thousands separator: '{value}'; {hint_en}",
     ),
+    "number_space": (
+        "数字中间有空格：“{value}”；请删除空格（千分位请用逗号，如 1,000）",
+        "A space inside a number: '{value}'; remove it (group thousands with commas, as in 1,000)",
+    ),
     "bool_format": ("应填写“是”或“否”", "Expected 是/否 (yes/no)"),
     "int_format": ("应为整数", "Expected a whole number"),
     "int_fraction": ("应为整数，不能有小数", "Expected a whole number without a fraction"),
@@ -231,6 +235,18 @@ def _text(v: Any) -> str:
 def _compact(v: Any) -> str:
     """Text without any whitespace, for values that never contain spaces (enums, districts, numbers)."""
     return "".join(_text(v).split())
+
+
+_SPLIT_NUMBER_RE = re.compile(r"[\d,.]\s+[\d,.]")
+
+
+def _number_compact(v: Any) -> str:
+    """A number's text without whitespace; a space between its digits is refused, not closed up (`1 5` is no
+    15), like a misplaced comma (docs/data-contract.md). Space around it (`5000 元`, ` 12 `) is dropped."""
+    s = _text(v)
+    if _SPLIT_NUMBER_RE.search(s):
+        raise _fail("number_space", value=s)
+    return "".join(s.split())
 
 
 def _enum(choices: tuple[str, ...]) -> Callable[[Any], str]:
@@ -430,7 +446,7 @@ def _int(v: Any) -> int:
             raise _fail("int_fraction") if v == v and abs(v) != float("inf") else _fail("int_format")
         n = int(v)
     elif t is str:
-        s = _ungroup(_compact(v))
+        s = _ungroup(_number_compact(v))
         if _INT_RE.fullmatch(s):
             n = int(s.split(".")[0])
         elif _FRACTION_RE.fullmatch(s):
@@ -452,7 +468,7 @@ def _float(v: Any) -> float:
     if t is float or t is int:
         x = float(v)
     elif t is str:
-        s = _ungroup(_compact(v))
+        s = _ungroup(_number_compact(v))
         if not _DECIMAL_RE.fullmatch(s):
             raise _fail("decimal_format")
         x = float(s)
@@ -475,7 +491,7 @@ def _amount(v: Any) -> Decimal:
             raise _fail("amount_format")
         d = Decimal(repr(v)) if t is float else Decimal(int(v))
     elif t is str:
-        s = shown = _compact(v)
+        s = shown = _number_compact(v)
         for prefix in _AMOUNT_PREFIXES:
             if s.upper().startswith(prefix):
                 s = s[len(prefix) :]
