@@ -361,6 +361,12 @@ def _column_notes(rt: RecordType, col: Column) -> str:
     if limits:
         notes.append(limits)
     notes.extend(rule.message_zh for rule in rt.rules if rule.column == col.name)
+    if (span := col.date_range) is not None:
+        if span.latest is None:
+            upload_day = "上传当月" if col.kind == "month" else "上传当天"
+            notes.append(f"不早于 {span.earliest.isoformat()}，不晚于{upload_day}")
+        else:
+            notes.append(f"{span.earliest.isoformat()} 至 {span.latest.isoformat()}")
     if col.kind == "month":
         notes.append("按月份的第一天保存")
     if col.aliases:
@@ -404,7 +410,9 @@ def _instructions_sheet(wb: xlsxwriter.Workbook, rt: RecordType) -> None:
         "3. 日期可填 2026-03-01、2026/3/1、2026年3月1日 或 Excel 日期；是/否 列也可填 Y/N、1/0。",
         "4. 整个文件校验通过才会导入；有任何错误时不会写入任何数据，并列出每处错误（行号、列、值、问题）。",
         "5. 文件保存为 .xlsx（或 UTF-8 / GB18030 编码的 .csv）；不要设置打开密码。",
-        *(f"{n}. {text}" for n, text in enumerate(rt.notes, start=6)),
+        "6. 数字中的逗号只能作千分位（1,000 或 12,345.50），小数请用小数点（1.5），数字中间不能有空格。",
+        "7. 选填列可以整列删除：文件中没有的选填列，库中已有记录的值保持不变；保留该列但单元格留空，则清空该值。",
+        *(f"{n}. {text}" for n, text in enumerate(rt.notes, start=8)),
     ]
     for k, text in enumerate(general):
         ws.merge_range(row + k, 0, row + k, len(headers) - 1, text, plain)

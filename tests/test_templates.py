@@ -191,6 +191,10 @@ def test_instructions_sheet_describes_every_column() -> None:
     assert lines["class_hours"][5] == "不小于 0"
     notes = [c.value for c in ws["A"] if c.value and str(c.value)[:2] in ("1.", "2.", "3.", "4.", "5.")]
     assert any("培训记录编号" in n and "唯一标识" in n for n in notes)
+    assert "不早于 1990-01-01，不晚于上传当天" in lines["start_date"][5]  # happened: not in the future
+    assert "1990-01-01 至 2100-12-31" in lines["end_date"][5]  # a planned end may lie ahead
+    rules = [str(c.value) for c in ws["A"] if c.value and str(c.value)[:2] in ("6.", "7.")]
+    assert any("千分位" in r and "1.5" in r for r in rules) and any("库中已有记录的值保持不变" in r for r in rules)
 
 
 def test_a_drop_down_list_too_long_for_excel_goes_to_a_hidden_sheet() -> None:
