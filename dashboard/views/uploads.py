@@ -1,7 +1,9 @@
 """数据上传 Uploads: template, upload, preview and validation, errors as a sheet, confirm, history.
 
 A department uploads its own district's rows only: rows of another district are listed before the import
-button, and metrics.uploads refuses them again (and logs the attempt) whatever the page shows.
+button, and metrics.uploads refuses them again (and logs the attempt) whatever the page shows. The file is
+read in a worker process with memory, CPU and time limits (docs/uploads.md): a file too large or malformed
+is refused with its reason, and the server goes on.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from dashboard import state
 from dashboard.components import workspace as ws
 from dashboard.i18n import lang, t
 from metrics.access import AccessDenied
-from metrics.ingest import errors_to_frame, parse_bytes
+from metrics.ingest import errors_to_frame
+from metrics.ingest.guard import MAX_UPLOAD_MB
+from metrics.ingest.worker import parse_isolated
 from metrics.records import RECORD_TYPES
 from metrics.templates import errors_xlsx, template_xlsx
 from metrics.uploads import out_of_district_rows, upload, upload_history
@@ -42,14 +46,17 @@ st.download_button(
 )
 
 st.caption(t("upload_drag_hint"))
-file = st.file_uploader(t("upload_file"), type=["xlsx", "csv"], key=f"upload_file_{record}")
+file = st.file_uploader(
+    t("upload_file"), type=["xlsx", "csv"], key=f"upload_file_{record}", max_upload_size=MAX_UPLOAD_MB
+)
 if file is not None:
     bar = st.progress(0.0, text=t("validating"))
 
     def progress(done: int, total: int) -> None:
         bar.progress(min(1.0, done / total) if total else 0.0, text=f"{t('validating')} {done:,}/{total:,}")
 
-    parsed = parse_bytes(file.getvalue(), file.name, record, progress=progress)
+    # in a limited worker process: a hostile file is refused with its reason, the server lives on
+    parsed = parse_isolated(file.getvalue(), file.name, record, progress=progress)
     bar.empty()
     for w in parsed.warnings:
         st.caption(f"{t('warnings')}：{w}")

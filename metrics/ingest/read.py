@@ -28,6 +28,7 @@ import charset_normalizer
 import pyarrow as pa
 from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum
 
+from metrics.ingest.guard import REFUSED_EN, REFUSED_ZH
 from metrics.ingest.validate import RowError, cell_text, validate_rows
 from metrics.records import RECORD_TYPES, Column, RecordType
 
@@ -332,6 +333,12 @@ def _csv_grid(data: bytes, rt: RecordType) -> _Grid:
                 break
         rows, lines = _csv_records(text, delimiter)
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):  # the csv module's own cap on one cell (docs/uploads.md)
+            limit = csv.field_size_limit()
+            raise _FileProblem(
+                f"{REFUSED_ZH}CSV 文件中有一个单元格超过 {limit:,} 个字符",
+                f"{REFUSED_EN}a cell of the CSV file is longer than {limit:,} characters",
+            ) from None
         raise _FileProblem(f"CSV 文件格式错误，无法读取（{exc}）", f"Malformed CSV file ({exc})") from None
     return _Grid(rows, lines)
 

@@ -209,7 +209,7 @@ def _supervise(
     parent_end, child_end = ctx.Pipe(duplex=True)
     process = ctx.Process(target=_child, args=(child_end, request), name="kpi-upload-worker", daemon=True)
     deadline = time.monotonic() + request.limits.seconds
-    timed_out = started = False
+    timed_out = started = final = False
     message: Any = None
     parsed: ParsedFile | None = None
     try:
@@ -235,12 +235,14 @@ def _supervise(
                     if progress is not None:
                         progress(message[1], message[2])
                 elif message[0] == "result":
+                    final = True
                     _, plain, has_table, peaks, refused = message
                     table = pa.ipc.open_stream(pa.py_buffer(parent_end.recv_bytes())).read_all() if has_table else None
                     stats.baseline_mb, stats.peak_vm_mb, stats.peak_rss_mb = peaks
                     stats.outcome = "refused" if refused else "ok"
                     parsed = _from_plain(plain, table)
                 else:
+                    final = True
                     break  # ("crash", traceback)
             except (EOFError, OSError):  # the child died mid-message
                 message = None
@@ -248,7 +250,7 @@ def _supervise(
     finally:
         child_end.close()
         if started:
-            if process.exitcode is None and (parsed is not None or message is not None):
+            if process.exitcode is None and final:
                 process.join(timeout=5)  # it has said its last word and is on its way out
             if process.exitcode is None:
                 process.kill()
