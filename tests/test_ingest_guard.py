@@ -175,7 +175,7 @@ REASONS = {
     "zip_bomb": "压缩比",
     "giant_shared_cell": "压缩比",
     "giant_inline_cell": "压缩比",
-    "long_shared_string": "超过 Excel 单元格上限 32,767 个字符",
+    "long_shared_string": "超出 Excel 单元格上限 32,767 个字符",
 }
 
 

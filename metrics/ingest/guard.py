@@ -337,8 +337,8 @@ def _check_shared_strings(fp: BinaryIO, info: zipfile.ZipInfo, limits: GuardLimi
         if longest > limit:
             raise _Refused(
                 Refusal(
-                    f"共享字符串中有一段文字超过 {longest:,} 字节，超过 Excel 单元格上限 {limits.max_cell_chars:,} 个字符",
-                    f"a shared string runs to more than {longest:,} bytes, beyond Excel's limit of "
+                    f"共享字符串中有一段文字至少 {longest:,} 字节，超出 Excel 单元格上限 {limits.max_cell_chars:,} 个字符",
+                    f"a shared string runs to at least {longest:,} bytes, beyond Excel's limit of "
                     f"{limits.max_cell_chars:,} characters per cell",
                 )
             )
