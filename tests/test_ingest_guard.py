@@ -397,6 +397,19 @@ def test_wall_time_and_cpu_limits_stop_a_long_parse_and_leave_no_process(tmp_pat
     assert server is not None and _children_of(server) == []  # every worker reaped, none left running
 
 
+def test_the_fork_server_is_warm_and_single_threaded() -> None:
+    from multiprocessing import forkserver
+
+    parse_isolated(b"-", "placements.csv")
+    server = forkserver._forkserver._forkserver_pid  # type: ignore[attr-defined]
+    threads = [
+        (Path(f"/proc/{server}/task") / t / "comm").read_text().strip() for t in os.listdir(f"/proc/{server}/task")
+    ]
+    assert threads == ["python"], threads  # no BLAS pool, no jemalloc background thread: safe to fork
+    cmdline = Path(f"/proc/{server}/cmdline").read_bytes().decode()
+    assert "metrics.upload_server" in cmdline and "__main__" not in cmdline
+
+
 def test_a_progress_callback_that_raises_still_kills_the_worker(tmp_path: Path) -> None:
     """The page's progress bar raises when the user leaves mid-parse (Streamlit stops the script)."""
     from multiprocessing import forkserver

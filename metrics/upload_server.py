@@ -1,7 +1,8 @@
 """The upload worker's fork server: imported only there (metrics.ingest.worker.PRELOAD), never elsewhere.
 
 Warms what every upload needs (pyarrow, python-calamine, pydantic, the readers, the row models) so a worker
-forks ready to parse, and keeps the server single-threaded so forking it is safe (docs/uploads.md).
+forks ready to parse, and keeps the server single-threaded so forking it is safe (docs/uploads.md). It lives
+outside metrics.ingest so that the variables below are set before that package's __init__ loads pyarrow.
 """
 
 from __future__ import annotations
