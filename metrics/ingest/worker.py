@@ -14,8 +14,8 @@ already imported, single-threaded); the child first limits itself:
 - and the parent kills it after `seconds` of wall time.
 
 Before any parser runs, the child applies the structural checks of metrics.ingest.guard. The parsed table
-comes back as an Arrow IPC stream, the errors, warnings and row numbers as plain data; progress is forwarded
-through the same pipe. The child reads the date from the parent's clock (metrics.clock, pinned to the
+comes back as an Arrow IPC stream, the errors, warnings and row numbers as JSON (never a pickle: the child
+has just parsed an untrusted file); progress is forwarded through the same pipe. The child reads the date from the parent's clock (metrics.clock, pinned to the
 parent's moment), so a test that pins the clock pins the worker too.
 
 Whatever happens to the child (a refusal, MemoryError, an abort in the reader, a limit, a timeout), the
@@ -32,6 +32,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
+import json
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -223,6 +224,7 @@ def _supervise(
         if isinstance(source, bytes):
             with contextlib.suppress(OSError):  # a child that died at once is reported below
                 parent_end.send_bytes(source)
+        limit = max(256 * _MIB, 8 * request.limits.guard.max_file_bytes)  # no message may flood the parent
         while parsed is None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -233,24 +235,23 @@ def _supervise(
                 continue
             if parent_end not in ready:
                 break  # the child ended without a word
-            try:
-                message = parent_end.recv()
-                if message[0] == "progress":
-                    if progress is not None:
-                        progress(message[1], message[2])
-                elif message[0] == "result":
+            try:  # plain JSON from the child, never a pickle: the child has just parsed an untrusted file
+                message = json.loads(parent_end.recv_bytes(limit))
+                if message[0] == "result":
                     final = True
                     _, plain, has_table, peaks, refused = message
-                    table = pa.ipc.open_stream(pa.py_buffer(parent_end.recv_bytes())).read_all() if has_table else None
+                    table = pa.ipc.open_stream(parent_end.recv_bytes(limit)).read_all() if has_table else None
                     stats.baseline_mb, stats.peak_vm_mb, stats.peak_rss_mb = peaks
                     stats.outcome = "refused" if refused else "ok"
                     parsed = _from_plain(plain, table)
-                else:
+                elif message[0] == "crash":
                     final = True
-                    break  # ("crash", traceback)
-            except (EOFError, OSError):  # the child died mid-message
+                    break
+            except (EOFError, OSError, ValueError, pa.ArrowException):  # the child died mid-message
                 message = None
                 break
+            if message[0] == "progress" and progress is not None:
+                progress(int(message[1]), int(message[2]))
     finally:
         child_end.close()
         if started:
@@ -270,7 +271,7 @@ def _death(source: bytes | Path, request: _Request, stats: WorkerStats, timed_ou
     limits = request.limits
     code = stats.exitcode
     words = _last_words(request.stderr_path)
-    crash = str(message[1]) if isinstance(message, tuple) and len(message) > 1 else ""
+    crash = str(message[1]) if isinstance(message, list) and len(message) > 1 else ""
     if timed_out:
         stats.outcome = "timeout"
         zh, en = f"解析超过 {limits.seconds:g} 秒", f"parsing took longer than {limits.seconds:g} s"
@@ -426,7 +427,7 @@ def _child(conn: multiprocessing.connection.Connection, request: _Request) -> No
         else:
 
             def progress(done: int, total: int) -> None:
-                conn.send(("progress", done, total))
+                _send(conn, ["progress", done, total])
 
             with clock.pinned(request.moment):
                 parsed = parse_bytes(
@@ -435,7 +436,7 @@ def _child(conn: multiprocessing.connection.Connection, request: _Request) -> No
         del data
         plain, table = _to_plain(parsed)
         peaks = (baseline, _mb(_vm_kb("VmPeak")), _mb(_vm_kb("VmHWM")))
-        conn.send(("result", plain, table is not None, peaks, refusal is not None))
+        _send(conn, ["result", plain, table is not None, peaks, refusal is not None])
         if table is not None:
             conn.send_bytes(table)
     except MemoryError:
@@ -444,7 +445,7 @@ def _child(conn: multiprocessing.connection.Connection, request: _Request) -> No
         os._exit(_EXIT_NO_PARENT)
     except BaseException:  # a reader panic (pyo3's PanicException is a BaseException) or our own bug
         with contextlib.suppress(Exception):
-            conn.send(("crash", traceback.format_exc()))
+            _send(conn, ["crash", traceback.format_exc()])
         sys.stderr.flush()
         os._exit(_EXIT_CRASH)
     finally:
@@ -463,8 +464,13 @@ def _mb(kb: int | None) -> float | None:
     return None if kb is None else kb / 1024
 
 
+def _send(conn: multiprocessing.connection.Connection, message: list[Any]) -> None:
+    conn.send_bytes(json.dumps(message, ensure_ascii=False).encode("utf-8"))
+
+
 def _to_plain(parsed: ParsedFile) -> tuple[dict[str, Any], pa.Buffer | None]:
-    """A ParsedFile as plain data (errors as tuples) and its table as an Arrow IPC stream."""
+    """A ParsedFile as JSON-able data (each error as a list of its fields) and its table as an Arrow IPC
+    stream."""
     plain: dict[str, Any] = {}
     for f in dataclasses.fields(parsed):
         if f.name == "table":
@@ -480,6 +486,7 @@ def _to_plain(parsed: ParsedFile) -> tuple[dict[str, Any], pa.Buffer | None]:
 
 
 def _from_plain(plain: dict[str, Any], table: pa.Table | None) -> ParsedFile:
-    values = dict(plain)
+    names = {f.name for f in dataclasses.fields(ParsedFile)} - {"table"}
+    values = {k: v for k, v in plain.items() if k in names}
     values["errors"] = [RowError(*e) for e in values.get("errors", [])]
     return ParsedFile(table=table, **values)
