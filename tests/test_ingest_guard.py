@@ -491,6 +491,26 @@ def test_a_csv_gets_the_size_limit_and_a_giant_field_is_reported_cleanly(tmp_pat
     assert check_upload(big, "placements.csv") is None  # a CSV is not a zip: size only
 
 
+def test_uploads_from_several_threads_at_once_each_get_their_own_worker(hostile: dict[str, Path]) -> None:
+    """The dashboard parses in its script threads: concurrent uploads, one of them hostile, do not mix."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    good = "\n".join(
+        [
+            "岗位信息编号,所属区,统一社会信用代码,采集日期,所属行业,岗位数量",
+            *[f"V{i},通州区,91110112MA0000000{i},2026-03-01,制造业,{i + 1}" for i in range(4)],
+        ]
+    )
+    jobs = [(good.encode(), f"vacancies_{i}.csv") for i in range(4)] + [
+        (hostile["far_cell"].read_bytes(), "placements_far.xlsx")
+    ]
+    with clock.pinned(AS_OF), ThreadPoolExecutor(max_workers=5) as pool:
+        results = list(pool.map(lambda job: parse_isolated(*job), jobs))
+    for parsed, (_, name) in zip(results[:4], jobs[:4], strict=True):
+        assert parsed.ok and parsed.file == name and parsed.table is not None and parsed.table.num_rows == 4
+    assert results[4].errors[0].message_zh.startswith(REFUSED_ZH)
+
+
 def test_an_unreadable_path_is_an_error_not_an_exception(tmp_path: Path) -> None:
     parsed = parse_isolated(tmp_path / "placements_missing.xlsx", "placements_missing.xlsx")
     assert parsed.errors[0].message_zh.startswith("文件不存在：")
