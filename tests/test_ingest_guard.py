@@ -382,16 +382,23 @@ def _children_of(pid: int) -> list[str]:
     return found
 
 
-def test_wall_time_and_cpu_limits_stop_a_long_parse_and_leave_no_process(tmp_path: Path) -> None:
+def long_csv(rows: int = 200_000) -> bytes:
+    """An honest vacancies CSV that takes about 3 s of CPU to validate (12 MB)."""
+    head = "岗位信息编号,所属区,统一社会信用代码,采集日期,所属行业,岗位数量"
+    body = "\n".join(f"V{i},通州区,91110112MA0000000{i % 10},2026-03-01,制造业,{i % 50 + 1}" for i in range(rows))
+    return f"{head}\n{body}".encode()
+
+
+def test_wall_time_and_cpu_limits_stop_a_long_parse_and_leave_no_process() -> None:
     from multiprocessing import forkserver
 
-    with clock.pinned(AS_OF):
-        path = write_placements_xlsx(tmp_path / "placements.xlsx", 30_000)
+    data = long_csv()
     t0 = time.monotonic()
-    parsed, stats = run_isolated(path, path.name, limits=WorkerLimits(seconds=0.5))
+    parsed, stats = run_isolated(data, "vacancies.csv", limits=WorkerLimits(seconds=0.5))
     assert time.monotonic() - t0 < 5
     assert stats.outcome == "timeout" and parsed.errors[0].message_zh == f"{REFUSED_ZH}解析超过 0.5 秒"
-    parsed, stats = run_isolated(path, path.name, limits=WorkerLimits(cpu_seconds=1))
+    assert parsed.record_type == "vacancies" and parsed.table is None
+    parsed, stats = run_isolated(data, "vacancies.csv", limits=WorkerLimits(cpu_seconds=1))
     assert stats.outcome == "cpu" and parsed.errors[0].message_zh == f"{REFUSED_ZH}解析占用 CPU 超过 1 秒"
     server = forkserver._forkserver._forkserver_pid  # type: ignore[attr-defined]
     assert server is not None and _children_of(server) == []  # every worker reaped, none left running
@@ -410,18 +417,17 @@ def test_the_fork_server_is_warm_and_single_threaded() -> None:
     assert "metrics.upload_server" in cmdline and "__main__" not in cmdline
 
 
-def test_a_progress_callback_that_raises_still_kills_the_worker(tmp_path: Path) -> None:
+def test_a_progress_callback_that_raises_still_kills_the_worker() -> None:
     """The page's progress bar raises when the user leaves mid-parse (Streamlit stops the script)."""
     from multiprocessing import forkserver
-
-    with clock.pinned(AS_OF):
-        path = write_placements_xlsx(tmp_path / "placements.xlsx", 20_000)
 
     def leave(done: int, total: int) -> None:
         raise KeyboardInterrupt
 
-    with pytest.raises(KeyboardInterrupt):
-        parse_isolated(path, path.name, progress=leave)
+    t0 = time.monotonic()
+    with clock.pinned(AS_OF), pytest.raises(KeyboardInterrupt):
+        parse_isolated(long_csv(), "vacancies.csv", progress=leave)
+    assert time.monotonic() - t0 < 3  # not waiting for the parse to finish
     server = forkserver._forkserver._forkserver_pid  # type: ignore[attr-defined]
     assert _children_of(server) == []
 
