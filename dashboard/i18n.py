@@ -157,6 +157,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Choose a file (XLSX or CSV, UTF-8 / GB18030)",
     },
     "validating": {"zh": "正在校验", "en": "Validating"},
+    "upload_limits_misconfigured": {
+        "zh": "上传限制设置有误，暂时无法校验文件，请联系系统管理员：{reason}",
+        "en": "The upload limits are misconfigured, so files cannot be checked; ask the administrator: {reason}",
+    },
     "preview": {"zh": "预览（前 20 行）", "en": "Preview (first 20 rows)"},
     "valid_file": {"zh": "校验通过：{n} 行，可以导入。", "en": "Valid: {n} rows ready to import."},
     "invalid_file": {

@@ -52,6 +52,12 @@ def _warm_when_running() -> None:
         warm()
     except Exception:  # a failed warm-up only costs the first visitor time; never the server
         logging.getLogger(__name__).exception("cache warm-up failed")
+    try:  # the upload worker's fork server, so the first upload does not wait for it (docs/uploads.md)
+        from metrics.ingest import worker
+
+        worker.start()
+    except Exception:
+        logging.getLogger(__name__).exception("upload worker server did not start; uploads will start it")
 
 
 def main() -> None:

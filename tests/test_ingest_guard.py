@@ -367,6 +367,19 @@ def test_limits_come_from_the_environment(tmp_path: Path) -> None:
     assert r.exit_code == 1 and "KPI_IMPORT_MAX_SECONDS must be positive" in r.output
 
 
+def test_start_warms_the_fork_server_and_checks_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dashboard calls worker.start() at launch: a bad setting is said then, and a started server serves."""
+    from metrics.ingest import worker
+
+    monkeypatch.setenv("KPI_IMPORT_MAX_CPU_SECONDS", "zero")
+    with pytest.raises(ValueError, match="KPI_IMPORT_MAX_CPU_SECONDS must be a number"):
+        worker.start()
+    monkeypatch.delenv("KPI_IMPORT_MAX_CPU_SECONDS")
+    worker.start()
+    parsed, stats = run_isolated(b"\xef\xbb\xbfx\n1\n", "placements.csv")
+    assert stats.outcome == "ok" and not parsed.ok and "缺少必填列" in parsed.errors[0].message_zh
+
+
 # --------------------------------------------------------------------------- time and CPU limits, clean-up
 
 

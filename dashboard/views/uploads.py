@@ -50,14 +50,22 @@ file = st.file_uploader(
     t("upload_file"), type=["xlsx", "csv"], key=f"upload_file_{record}", max_upload_size=MAX_UPLOAD_MB
 )
 if file is not None:
-    bar = st.progress(0.0, text=t("validating"))
+    # Parsed once per uploaded file: the reruns of this page (the confirm button) reuse the result.
+    key = (file.file_id, record)
+    parsed = st.session_state.get("upload_parsed")
+    if st.session_state.get("upload_parsed_key") != key or parsed is None:
+        bar = st.progress(0.0, text=t("validating"))
 
-    def progress(done: int, total: int) -> None:
-        bar.progress(min(1.0, done / total) if total else 0.0, text=f"{t('validating')} {done:,}/{total:,}")
+        def progress(done: int, total: int) -> None:
+            bar.progress(min(1.0, done / total) if total else 0.0, text=f"{t('validating')} {done:,}/{total:,}")
 
-    # in a limited worker process: a hostile file is refused with its reason, the server lives on
-    parsed = parse_isolated(file.getvalue(), file.name, record, progress=progress)
-    bar.empty()
+        try:  # in a limited worker process: a hostile file is refused with its reason, the server lives on
+            parsed = parse_isolated(file.getvalue(), file.name, record, progress=progress)
+        except ValueError as exc:  # KPI_IMPORT_MAX_* set to nonsense: the operator's to fix
+            st.error(t("upload_limits_misconfigured").format(reason=exc))
+            st.stop()
+        st.session_state["upload_parsed"], st.session_state["upload_parsed_key"] = parsed, key
+        bar.empty()
     for w in parsed.warnings:
         st.caption(f"{t('warnings')}：{w}")
     foreign = out_of_district_rows(parsed, principal.district) if department and parsed.ok else None
@@ -92,6 +100,9 @@ if file is not None:
                 else:  # a stored value kept for a left-out column breaks a rule with the file's values
                     st.error(summary)
                     ws.show_static(errors_to_frame(report.errors), ws.error_labels())
+
+else:
+    st.session_state.pop("upload_parsed", None)  # the file was removed: do not keep its rows in the session
 
 st.subheader(t("history"))
 history = upload_history(store, principal)

@@ -63,6 +63,7 @@ __all__ = [
     "parse_isolated",
     "run_isolated",
     "shutdown",
+    "start",
 ]
 
 log = logging.getLogger(__name__)
@@ -357,6 +358,16 @@ def _context() -> Any:
             ctx.set_forkserver_preload(PRELOAD)
             _configured = True
     return ctx
+
+
+def start() -> None:
+    """Start the fork server now rather than at the first upload (the dashboard does this at launch, so the
+    first department to upload does not wait for it); checks the KPI_IMPORT_MAX_* settings on the way."""
+    from multiprocessing import forkserver
+
+    WorkerLimits.from_env()
+    _context()
+    forkserver.ensure_running()
 
 
 def shutdown() -> None:
