@@ -16,7 +16,7 @@ if str(ROOT) not in sys.path:
 
 from dashboard import auth, state  # noqa: E402
 from dashboard.i18n import LANGS, lang, t  # noqa: E402
-from metrics import clock  # noqa: E402
+from metrics.storage import clock  # noqa: E402
 
 st.set_page_config(page_title="就业工作指标看板", page_icon=":material/dashboard:", layout="wide")
 # Streamlit's English typing hints ("Press Enter to submit form") cannot be translated; the forms' buttons
@@ -127,8 +127,8 @@ else:
         st.switch_page(wanted, query_params=query)
     if wanted is None and target in PAGE_ACTIONS:
         # a link to a page this role does not have: say so (the service check refuses and logs it)
-        from metrics.access import AccessDenied
-        from metrics.users import guarded
+        from metrics.auth.access import AccessDenied
+        from metrics.auth.users import guarded
 
         s = state.store()
         try:

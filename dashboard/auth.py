@@ -11,8 +11,8 @@ import os
 
 import streamlit as st
 
-from metrics import clock
-from metrics.access import Principal
+from metrics.auth.access import Principal
+from metrics.storage import clock
 
 SESSION_MINUTES = int(os.environ.get("KPI_SESSION_MINUTES", "480"))
 
@@ -43,7 +43,7 @@ def current() -> Principal | None:
     principal = st.session_state.get("principal")
     if principal is None and oidc_configured() and getattr(st.user, "is_logged_in", False):
         from dashboard import state
-        from metrics.users import principal_for_oidc
+        from metrics.auth.users import principal_for_oidc
 
         s = state.store()
         if s is not None:
@@ -53,7 +53,7 @@ def current() -> Principal | None:
     if principal is None:
         return None
     from dashboard import state
-    from metrics.users import refresh_principal
+    from metrics.auth.users import refresh_principal
 
     s = state.store()
     if s is not None:  # a disabled account or a changed role ends the session on the next page run

@@ -13,7 +13,7 @@ import sys
 import threading
 from pathlib import Path
 
-from metrics import clock
+from metrics.storage import clock
 
 APP = Path(__file__).resolve().parent / "app.py"
 ROOT = APP.parents[1]

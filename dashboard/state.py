@@ -13,8 +13,8 @@ import pandas as pd
 import streamlit as st
 
 from metrics.catalogue import Catalogue, load_catalogues
-from metrics.engine import Engine
-from metrics.store import Store, default_db_path
+from metrics.kpi.engine import Engine
+from metrics.storage.store import Store, default_db_path
 
 
 @st.cache_resource(show_spinner=False)
@@ -73,7 +73,7 @@ def kpi_meta() -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _tile_context(db: str, data_version: int, as_of: dt.date) -> tuple[dict[str, list[float]], dict[str, float | None]]:
-    from metrics.snapshots import load_snapshot, previous_snapshot_date, snapshot_history
+    from metrics.kpi.snapshots import load_snapshot, previous_snapshot_date, snapshot_history
 
     s = _open_store(db)
     hist = snapshot_history(s, as_of, weeks=12)
@@ -102,7 +102,7 @@ def stale(as_of: dt.date) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _stale(db: str, data_version: int, as_of: dt.date) -> pd.DataFrame:
-    from metrics.freshness import stale_data
+    from metrics.kpi.freshness import stale_data
 
     df = stale_data(_open_store(db), as_of)
     return df[df["stale"]] if "stale" in df else df
@@ -147,7 +147,7 @@ def engine_kpi(kpi_id: str) -> tuple[Catalogue, Any]:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _delivery(db: str, data_version: int, pid: str, start: dt.date, end: dt.date) -> tuple[pd.DataFrame, ...]:
-    from metrics.delivery import delivery_by_measure, manual_review, review_list
+    from metrics.reports.delivery import delivery_by_measure, manual_review, review_list
 
     s, cat = _open_store(db), catalogues()[pid]
     return (
@@ -166,14 +166,14 @@ def delivery(pid: str, start: dt.date, end: dt.date) -> tuple[pd.DataFrame, ...]
 
 def dimension_label(kpi: Any, dimension: str, lang: str) -> str:
     """A breakdown dimension as a person reads it (the same label the press releases use)."""
-    from metrics.releases import dimension_label as label
+    from metrics.releases.service import dimension_label as label
 
     return label(kpi, dimension, lang)
 
 
 def briefing(as_of: dt.date, lang: str, principal: Any) -> str:
     """The weekly briefing HTML (same as `kpi report weekly`), with the overdue tasks the principal may see."""
-    from metrics.briefing import weekly_briefing
+    from metrics.reports.briefing import weekly_briefing
 
     s = store()
     assert s is not None
@@ -184,7 +184,7 @@ def briefing(as_of: dt.date, lang: str, principal: Any) -> str:
 def _overdue_tasks(
     db: str, change_version: int, _principal: Any, who: tuple[str, str, str | None, str | None], as_of: dt.date
 ) -> pd.DataFrame:
-    from metrics.scorecard import overdue_tasks_frame
+    from metrics.ledger.scorecard import overdue_tasks_frame
 
     return overdue_tasks_frame(_open_store(db), _principal, as_of, catalogues=catalogues())
 
@@ -217,14 +217,14 @@ def monitoring_table(as_of: dt.date, lang: str, kpi_ids: tuple[str, ...]) -> pd.
 def require(action: str, *, unit: str | None = None, own_unit: bool = False) -> Any:
     """The signed-in principal if it may take `action`; otherwise the page stops with a refusal.
 
-    The check is the service layer's (metrics.access) and refusals are logged, so opening a page by URL
+    The check is the service layer's (metrics.auth.access) and refusals are logged, so opening a page by URL
     with the wrong role is refused and recorded, not merely hidden. `own_unit`: for the principal's own
     unit and district (a department account without a district is refused, with the reason).
     """
     from dashboard import auth
     from dashboard.i18n import t
-    from metrics.access import AccessDenied
-    from metrics.users import guarded
+    from metrics.auth.access import AccessDenied
+    from metrics.auth.users import guarded
 
     principal = auth.current()
     if principal is None:

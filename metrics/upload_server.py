@@ -18,8 +18,8 @@ from multiprocessing import spawn
 
 import pyarrow as pa
 
+from metrics.contract.records import RECORD_TYPES
 from metrics.ingest import guard, read, validate, worker  # noqa: F401
-from metrics.records import RECORD_TYPES
 
 
 def _keep_main(*_args: object) -> None:

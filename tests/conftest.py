@@ -10,8 +10,8 @@ import pyarrow as pa
 import pytest
 
 from metrics.catalogue.models import Catalogue
-from metrics.records import RECORD_TYPES
-from metrics.store import Store
+from metrics.contract.records import RECORD_TYPES
+from metrics.storage.store import Store
 
 D = dt.date
 

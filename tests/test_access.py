@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from metrics.access import ACTION_ZH, ACTIONS, OWN_DISTRICT, AccessDenied, Principal, allowed, check
+from metrics.auth.access import ACTION_ZH, ACTIONS, OWN_DISTRICT, AccessDenied, Principal, allowed, check
 
 HRSS = Principal("li", "department", unit="区人力社保局", district="西城区")
 

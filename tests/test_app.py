@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from metrics.access import Principal
-from metrics.engine import Engine
-from metrics.format import STATUS_LABELS, format_value, status_label
-from metrics.store import Store
-from metrics.users import add_user
+from metrics.auth.access import Principal
+from metrics.auth.users import add_user
+from metrics.kpi.engine import Engine
+from metrics.present.format import STATUS_LABELS, format_value, status_label
+from metrics.storage.store import Store
 from tests.conftest import insert
 
 AS_OF = dt.date(2026, 11, 21)
@@ -157,7 +157,7 @@ def test_programmes_page_lists_tasks_and_subsidies(small_db: Path) -> None:
 
 def test_delivery_page_counts_equal_the_computation(small_db: Path) -> None:
     from metrics.catalogue import load_catalogues
-    from metrics.delivery import delivery_by_measure
+    from metrics.reports.delivery import delivery_by_measure
 
     with Store.open(small_db) as store:
         insert(
@@ -264,8 +264,8 @@ def test_office_pages_are_refused_to_a_department_at_the_service_layer(small_db:
         at.switch_page("views/audit.py").run()
     # the page's own check refuses too, and the refusal is logged
     from dashboard import state  # noqa: F401
-    from metrics.access import AccessDenied
-    from metrics.users import guarded
+    from metrics.auth.access import AccessDenied
+    from metrics.auth.users import guarded
 
     with Store.open(small_db) as store:
         with pytest.raises(AccessDenied):
@@ -318,7 +318,7 @@ def test_workspace_tables_have_chinese_labels_and_show_missing_values_as_a_dash(
 
     from metrics import ledger
     from metrics.ingest import parse_bytes
-    from metrics.uploads import upload
+    from metrics.ingest.uploads import upload
 
     with Store.open(small_db) as store:
         ledger.open_account(store, HRSS, "tz-t02", "计划", "张三", [("节点", dt.date(2026, 12, 1))], [])
@@ -361,7 +361,7 @@ OFFICE = Principal("office", "office")
 
 
 def _snapshot(db: Path) -> None:
-    from metrics.snapshots import take_snapshot
+    from metrics.kpi.snapshots import take_snapshot
 
     with Store.open(db) as store:
         take_snapshot(store, AS_OF)
@@ -384,7 +384,7 @@ def test_office_creates_reviews_and_publishes_a_release(small_db: Path) -> None:
 
 
 def test_press_page_shows_the_published_release_only(small_db: Path) -> None:
-    from metrics.releases import create_release, publish_release
+    from metrics.releases.service import create_release, publish_release
 
     _snapshot(small_db)
     with Store.open(small_db) as store:

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_core_imports_no_ui_module_in_a_fresh_process() -> None:
     code = (
-        "import sys, metrics.cli, metrics.engine, metrics.ingest, metrics.demo, metrics.store, metrics.format;"
+        "import sys, metrics.cli.main, metrics.kpi.engine, metrics.ingest, metrics.demo.generate, metrics.storage.store, metrics.present.format;"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('streamlit', 'plotly', 'dashboard')];"
         "print(','.join(bad)); sys.exit(1 if bad else 0)"
     )

@@ -11,11 +11,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import metrics.audit as audit
-from metrics.access import AccessDenied, Principal
-from metrics.audit import HISTORY_COLUMNS, FieldChange, change_history, field_changes
+import metrics.auth.audit as audit
+from metrics.auth.access import AccessDenied, Principal
+from metrics.auth.audit import HISTORY_COLUMNS, FieldChange, change_history, field_changes
 from metrics.ingest.load import write_records
-from metrics.store import Store
+from metrics.storage.store import Store
 from tests.conftest import rows_to_table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -202,7 +202,7 @@ def test_the_scan_would_catch_an_offender() -> None:
 
 
 def test_changed_tables_are_named_in_chinese() -> None:
-    from metrics.audit import entity_label
+    from metrics.auth.audit import entity_label
 
     assert entity_label("placements") == "就业安置记录"
     assert entity_label("task_accounts") == "任务台账"

@@ -11,12 +11,13 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-import metrics.backup as backup_module
-from metrics.access import AccessDenied, Principal
-from metrics.backup import BackupError, backup, backup_schema_version, restore
-from metrics.cli_admin import backup_cmd, restore_cmd
+import metrics.storage.backup as backup_module
+from metrics.auth.access import AccessDenied, Principal
+from metrics.auth.admin import backup_as
+from metrics.cli.admin import backup_cmd, restore_cmd
 from metrics.ingest.load import write_records
-from metrics.store import MIGRATIONS_DIR, SCHEMA_VERSION, Store
+from metrics.storage.backup import BackupError, backup, backup_schema_version, restore
+from metrics.storage.store import MIGRATIONS_DIR, SCHEMA_VERSION, Store
 from tests.conftest import insert, rows_to_table
 
 PLACEMENT = {
@@ -251,9 +252,9 @@ def test_a_failed_backup_leaves_no_file(tiny_duck: Store, tmp_path: Path, monkey
 
 def test_backup_in_the_app_needs_the_admin_role(tiny_duck: Store, tmp_path: Path) -> None:
     with pytest.raises(AccessDenied):
-        backup(tiny_duck, tmp_path / "b.duckdb", principal=Principal("office", "office"))
+        backup_as(tiny_duck, Principal("office", "office"), tmp_path / "b.duckdb")
     assert not (tmp_path / "b.duckdb").exists()
-    assert "uploads" in backup(tiny_duck, tmp_path / "b.duckdb", principal=Principal("admin", "admin"))
+    assert "uploads" in backup_as(tiny_duck, Principal("admin", "admin"), tmp_path / "b.duckdb")
 
 
 def test_backup_of_an_in_memory_store(tmp_path: Path) -> None:

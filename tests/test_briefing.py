@@ -12,11 +12,11 @@ from html.parser import HTMLParser
 import pandas as pd
 import pytest
 
-from metrics.briefing import collect_briefing, weekly_briefing
-from metrics.engine import Engine
-from metrics.snapshots import take_snapshot
-from metrics.status import STATUSES
-from metrics.store import Store
+from metrics.kpi.engine import Engine
+from metrics.kpi.snapshots import take_snapshot
+from metrics.kpi.status import STATUSES
+from metrics.reports.briefing import collect_briefing, weekly_briefing
+from metrics.storage.store import Store
 from tests.conftest import insert, tiny_catalogue
 
 D = dt.date

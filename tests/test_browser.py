@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from metrics import clock
-from metrics.engine import Engine
-from metrics.format import format_value
-from metrics.store import Store
+from metrics.kpi.engine import Engine
+from metrics.present.format import format_value
+from metrics.storage import clock
+from metrics.storage.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -63,13 +63,13 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from metrics.demo import build_demo
+    from metrics.demo.generate import build_demo
 
     db = tmp_path_factory.mktemp("browser") / "demo.duckdb"
     build_demo(db, seed=42, scale=0.05, as_of=AS_OF)
-    from metrics.demo_ledger import seed_ledger
-    from metrics.snapshots import backfill_snapshots
-    from metrics.users import create_demo_accounts
+    from metrics.auth.users import create_demo_accounts
+    from metrics.demo.ledger import seed_ledger
+    from metrics.kpi.snapshots import backfill_snapshots
 
     with Store.open(db) as store:
         backfill_snapshots(store, AS_OF, weeks=6)  # sparklines and "change since last week"

@@ -12,10 +12,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from metrics import clock
-from metrics.access import Principal
-from metrics.releases import create_release, demo_release
-from metrics.store import Store
+from metrics.auth.access import Principal
+from metrics.releases.service import create_release, demo_release
+from metrics.storage import clock
+from metrics.storage.store import Store
 from tests.test_browser import AS_OF, browser, open_page, server, settle, shot  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
@@ -24,9 +24,9 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small demo: snapshots, accounts, release YYYY-001 (this year) published and two drafts waiting for review."""
-    from metrics.demo import build_demo
-    from metrics.snapshots import backfill_snapshots
-    from metrics.users import create_demo_accounts
+    from metrics.auth.users import create_demo_accounts
+    from metrics.demo.generate import build_demo
+    from metrics.kpi.snapshots import backfill_snapshots
 
     db = tmp_path_factory.mktemp("press") / "demo.duckdb"
     build_demo(db, seed=7, scale=0.05, as_of=AS_OF)

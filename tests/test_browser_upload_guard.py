@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import tests.test_browser as tb
-from metrics.store import Store
+from metrics.storage.store import Store
 from tests.test_browser import AS_OF, open_page, shot
 from tests.test_browser_workspace import attach, body, wait_text
 from tests.test_ingest_guard import far_cell
@@ -34,8 +34,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh small demo database for this module (the server fixture of test_browser serves it)."""
-    from metrics.demo import build_demo
-    from metrics.users import create_demo_accounts
+    from metrics.auth.users import create_demo_accounts
+    from metrics.demo.generate import build_demo
 
     db = tmp_path_factory.mktemp("upload-guard") / "demo.duckdb"
     build_demo(db, seed=42, scale=0.05, as_of=AS_OF)

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 import tests.test_browser as tb
-from metrics import clock
-from metrics.store import Store
+from metrics.storage import clock
+from metrics.storage.store import Store
 from tests.test_browser import AS_OF, open_page, settle, shot
 
 # test_browser's fixtures, used here by name: the app served on this module's demo_db, and Chromium
@@ -60,9 +60,9 @@ FIXED = "\r\n".join(
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh small demo database for this module (the server fixture of test_browser serves it)."""
-    from metrics.demo import build_demo
-    from metrics.demo_ledger import seed_ledger
-    from metrics.users import create_demo_accounts
+    from metrics.auth.users import create_demo_accounts
+    from metrics.demo.generate import build_demo
+    from metrics.demo.ledger import seed_ledger
 
     db = tmp_path_factory.mktemp("workspace") / "demo.duckdb"
     build_demo(db, seed=42, scale=0.05, as_of=AS_OF)

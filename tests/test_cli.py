@@ -9,8 +9,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from metrics.cli import main
-from metrics.store import Store
+from metrics.cli.main import main
+from metrics.storage.store import Store
 from tests.conftest import insert
 
 

@@ -8,8 +8,8 @@ import pytest
 from dashboard.components.tables import progress_share
 from dashboard.components.text import escape_markdown, highlighted_markdown, locate
 from dashboard.components.tiles import change_text
-from metrics.export import safe_csv
-from metrics.format import format_number, format_value
+from metrics.present.export import safe_csv
+from metrics.present.format import format_number, format_value
 
 
 def row(actual: float, unit: str, target: float = 300, comparator: str = ">=") -> pd.Series:

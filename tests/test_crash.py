@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from metrics.store import Store
+from metrics.storage.store import Store
 from tests.conftest import insert
 
 WRITER = """
 import sys, time, pathlib
 import pyarrow as pa
-from metrics.store import Store
+from metrics.storage.store import Store
 from metrics.ingest.load import write_records
-from metrics.records import RECORD_TYPES
+from metrics.contract.records import RECORD_TYPES
 
 db, marker = sys.argv[1], pathlib.Path(sys.argv[2])
 cols = RECORD_TYPES["events"].column_names

@@ -14,7 +14,7 @@ import pytest
 
 from metrics.catalogue import load_catalogues
 from metrics.catalogue.models import Catalogue, Subsidy, SubsidyBasis
-from metrics.delivery import (
+from metrics.reports.delivery import (
     DELIVERY_COLUMNS,
     MANUAL_COLUMNS,
     REVIEW_COLUMNS,
@@ -24,7 +24,7 @@ from metrics.delivery import (
     manual_review,
     review_list,
 )
-from metrics.store import Store
+from metrics.storage.store import Store
 from tests.conftest import insert
 
 D = dt.date

@@ -12,7 +12,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from metrics.demo import (
+from metrics.contract.records import DISTRICTS, RECORD_TYPES
+from metrics.demo.generate import (
     DEFAULT_AS_OF,
     DISTRICT_PROFILES,
     LUNAR_NEW_YEAR,
@@ -22,7 +23,6 @@ from metrics.demo import (
     credit_code_valid,
     generate,
 )
-from metrics.records import DISTRICTS, RECORD_TYPES
 
 SCALE = 0.02
 AS_OF = DEFAULT_AS_OF
@@ -294,7 +294,7 @@ def test_tongzhou_rates_land_where_aimed(tables: dict[str, pa.Table]) -> None:
         con.register(name, plain(tables[name]))
     start, end = dt.date(2026, 1, 1), AS_OF
     params = {"district": "通州区", "window_start": start, "window_end": end}
-    sql_dir = Path(__file__).resolve().parents[1] / "metrics" / "sql"
+    sql_dir = Path(__file__).resolve().parents[1] / "metrics" / "kpi" / "sql"
     rates = {}
     for f in ("contract_signing_rate", "dispute_closure_rate", "mediation_closure_rate"):
         sql = (sql_dir / f"{f}.sql").read_text(encoding="utf-8")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from metrics import clock, ledger
-from metrics.access import Principal
-from metrics.demo_ledger import seed_ledger
-from metrics.scorecard import overdue_tasks_frame
-from metrics.store import Store
+from metrics import ledger
+from metrics.auth.access import Principal
+from metrics.demo.ledger import seed_ledger
+from metrics.ledger.scorecard import overdue_tasks_frame
+from metrics.storage import clock
+from metrics.storage.store import Store
 
 LEADER = Principal("l", "leader")
 
@@ -25,7 +26,7 @@ def test_seed_ledger(tiny_duck: Store) -> None:
 
 def test_the_demo_departments_see_their_seeded_accounts(tiny_duck: Store) -> None:
     """hrss is 西城区人力社保局 and commerce 通州区商务局 (README): each sees the accounts seeded for it."""
-    from metrics.users import DEMO_ACCOUNTS
+    from metrics.auth.users import DEMO_ACCOUNTS
 
     seed_ledger(tiny_duck, clock.today())
     for acc in DEMO_ACCOUNTS:

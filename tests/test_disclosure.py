@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from metrics.disclosure import (
+from metrics.releases.disclosure import (
     MIN_THRESHOLD,
     feasible_ranges,
     round_half_up,

@@ -7,8 +7,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from metrics.engine import Engine
-from metrics.store import Store
+from metrics.kpi.engine import Engine
+from metrics.storage.store import Store
 from tests.conftest import insert, tiny_catalogue
 
 D = dt.date
@@ -474,7 +474,7 @@ def test_series_of_a_rate_recomputes_the_named_query(engine: Engine) -> None:
 
 
 def test_week_buckets_end_on_sundays() -> None:
-    from metrics.engine import bucket_ends
+    from metrics.kpi.engine import bucket_ends
 
     ends = bucket_ends(D(2026, 11, 1), D(2026, 11, 21), "week")
     assert ends == [D(2026, 11, 1), D(2026, 11, 8), D(2026, 11, 15), D(2026, 11, 21)]

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pandas as pd
 
-from metrics.freshness import STALE_COLUMNS, kpi_sources, stale_data, stale_reported_kpis
-from metrics.store import Store
+from metrics.kpi.freshness import STALE_COLUMNS, kpi_sources, stale_data, stale_reported_kpis
+from metrics.storage.store import Store
 from tests.conftest import insert, tiny_catalogue
 
 D = dt.date

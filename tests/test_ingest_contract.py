@@ -20,12 +20,12 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from metrics import clock
-from metrics.cli import main
+from metrics.cli.main import main
+from metrics.contract.records import DATE_RANGES, RECORD_TYPES, Column
 from metrics.ingest import ParsedFile, import_parsed, parse_file
 from metrics.ingest.load import import_file
-from metrics.records import DATE_RANGES, RECORD_TYPES, Column
-from metrics.store import Store
+from metrics.storage import clock
+from metrics.storage.store import Store
 
 D = dt.date
 UPLOAD_DAY = D(2026, 6, 15)  # a pinned upload day, months before the real one, so "the future" is certain

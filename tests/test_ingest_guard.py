@@ -28,13 +28,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from metrics import clock
-from metrics.cli import main
+from metrics.cli.main import main
 from metrics.ingest import parse_bytes, parse_file
 from metrics.ingest.guard import MAX_UPLOAD_MB, REFUSED_ZH, GuardLimits, check_size, check_upload, check_xlsx
 from metrics.ingest.load import import_file
 from metrics.ingest.worker import WorkerLimits, parse_isolated, run_isolated
-from metrics.store import Store
+from metrics.storage import clock
+from metrics.storage.store import Store
 from tests.bench.run import write_placements_xlsx
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -274,7 +274,7 @@ def test_honest_repetitive_sheets_pass_the_guard(tmp_path: Path) -> None:
 
 CLI = """
 import json, resource, sys, time
-from metrics.cli import main
+from metrics.cli.main import main
 from metrics.ingest import worker
 t0 = time.monotonic()
 try:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from metrics.ingest.load import import_file
-from metrics.store import Store
+from metrics.storage.store import Store
 
 HEAD = ["序号", "案件编号", "所属区", "受理日期", "结案日期", "结案方式"]
 

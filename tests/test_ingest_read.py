@@ -16,9 +16,9 @@ import pytest
 import xlsxwriter
 
 import metrics.ingest
+from metrics.contract.records import RECORD_TYPES
 from metrics.ingest import ParsedFile, detect_record_type, errors_to_frame, parse_bytes, parse_file
 from metrics.ingest.read import _header_index, header_key
-from metrics.records import RECORD_TYPES
 
 D = dt.date
 CR_HEAD = ["统一社会信用代码", "所属区", "街道（乡镇）", "报告月份", "职工人数", "签订劳动合同人数"]

@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
 
+from metrics.contract.records import DISTRICTS, RECORD_TYPES, SQL_TYPES, Column
 from metrics.ingest import ParsedFile, RowError, parse_file
 from metrics.ingest.validate import _MESSAGES, ARROW_TYPES, parse_cell, row_model
-from metrics.records import DISTRICTS, RECORD_TYPES, SQL_TYPES, Column
 
 D = dt.date
 

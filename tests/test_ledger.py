@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from metrics import ledger
-from metrics.access import AccessDenied, Principal
-from metrics.engine import Engine
-from metrics.ledger import (
+from metrics.auth.access import AccessDenied, Principal
+from metrics.kpi.engine import Engine
+from metrics.ledger.accounts import (
     ConcurrentEdit,
     LedgerError,
     account_detail,
@@ -33,7 +33,8 @@ from metrics.ledger import (
     supervision_notice,
     task_ledger,
 )
-from metrics.store import Store
+from metrics.storage import clock as product_clock
+from metrics.storage.store import Store
 
 D = dt.date
 T = dt.datetime
@@ -77,7 +78,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     c = Clock()
-    monkeypatch.setattr(ledger, "now", c)
+    monkeypatch.setattr(product_clock, "_source", c)
     return c
 
 
@@ -437,7 +438,7 @@ def test_crash_inside_an_update_leaves_every_table_as_before(
     def boom(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("磁盘故障")
 
-    target = Store if crash_in == "bump_data_version" else ledger
+    target = Store if crash_in == "bump_data_version" else ledger.accounts
     monkeypatch.setattr(target, crash_in, boom)
     with pytest.raises(RuntimeError, match="磁盘故障"):
         append_update(store, HOUSING, TASK, 30, "进展", {KPI: 100}, [("a.pdf", b"a")])
@@ -451,7 +452,7 @@ def test_crash_inside_a_closure_decision_leaves_every_table_as_before(
     opened(store)
     closure = request_closure(store, HOUSING, TASK, "完成", [("a.pdf", b"a")])
     before = state(store)
-    monkeypatch.setattr(ledger, "_bump_account", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("断电")))
+    monkeypatch.setattr(ledger.accounts, "_bump_account", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("断电")))
     with pytest.raises(RuntimeError, match="断电"):
         decide_closure(store, OFFICE, closure["closure_id"], True)
     assert state(store) == before

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from metrics.catalogue import load_catalogues
-from metrics.demo import build_demo
-from metrics.engine import Engine
-from metrics.store import Store
+from metrics.demo.generate import build_demo
+from metrics.kpi.engine import Engine
+from metrics.storage.store import Store
 from tests.bench.pandas_reference import compute_all, load_frames
 
 

@@ -19,10 +19,11 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from metrics import clock
-from metrics.access import AccessDenied, Principal
-from metrics.cli import main
-from metrics.release_export import (
+from metrics.auth.access import AccessDenied, Principal
+from metrics.auth.users import add_user
+from metrics.cli.main import main
+from metrics.kpi.snapshots import take_snapshot
+from metrics.releases.export import (
     FontMissing,
     chart_png,
     headline_png,
@@ -31,7 +32,7 @@ from metrics.release_export import (
     release_xlsx,
     statements_text,
 )
-from metrics.releases import (
+from metrics.releases.service import (
     ReleaseError,
     ReleaseIntegrityError,
     create_release,
@@ -40,9 +41,8 @@ from metrics.releases import (
     list_releases,
     publish_release,
 )
-from metrics.snapshots import take_snapshot
-from metrics.store import Store
-from metrics.users import add_user
+from metrics.storage import clock
+from metrics.storage.store import Store
 from tests.conftest import insert, tiny_catalogue
 from tests.test_disclosure import attacker_values
 
@@ -345,7 +345,7 @@ def test_xlsx_every_sheet_carries_number_date_and_source(store: Store, cats: dic
 
 def _cjk_available() -> bool:
     try:
-        from metrics.release_export import _cjk_font
+        from metrics.releases.export import _cjk_font
 
         _cjk_font()
     except FontMissing:
@@ -454,7 +454,7 @@ def test_published_breakdown_reveals_no_small_count(
 def test_without_a_cjk_font_charts_are_refused_not_drawn_as_boxes(
     store: Store, cats: dict, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import metrics.release_export as rx
+    import metrics.releases.export as rx
 
     monkeypatch.setattr(rx, "CJK_FONTS", ("No Such Font SC",))
     rel = get_release(store, PRESS, _publish(store, cats))
@@ -467,7 +467,7 @@ def test_without_a_cjk_font_charts_are_refused_not_drawn_as_boxes(
 
 
 def test_release_changes_read_in_chinese_in_the_audit_trail(store: Store, cats: dict) -> None:
-    from metrics.audit import ACTIONS_ZH, field_label
+    from metrics.auth.audit import ACTIONS_ZH, field_label
 
     _publish(store, cats)
     actions = [a for (a,) in store.execute("SELECT action FROM change_log WHERE entity = 'releases' ORDER BY 1")]

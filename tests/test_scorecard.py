@@ -7,19 +7,19 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from metrics import ledger
-from metrics.access import AccessDenied, Principal
-from metrics.briefing import OVERDUE_COLUMNS, weekly_briefing
+from metrics.auth.access import AccessDenied, Principal
 from metrics.catalogue.models import Catalogue
-from metrics.ledger import (
+from metrics.ledger.accounts import (
     append_update,
     complete_milestone,
     open_account,
     request_closure,
     supervision_notice,
 )
-from metrics.scorecard import OVERDUE_TASK_COLUMNS, SCORECARD_COLUMNS, department_scorecard, overdue_tasks_frame
-from metrics.store import Store
+from metrics.ledger.scorecard import OVERDUE_TASK_COLUMNS, SCORECARD_COLUMNS, department_scorecard, overdue_tasks_frame
+from metrics.reports.briefing import OVERDUE_COLUMNS, weekly_briefing
+from metrics.storage import clock
+from metrics.storage.store import Store
 from tests.conftest import insert
 
 D = dt.date
@@ -82,24 +82,24 @@ def store(tiny_duck: Store, monkeypatch: pytest.MonkeyPatch) -> Store:
     """HRSS: a1 (nodes 02-28 done, 04-30), a2 (node 03-31, closure requested), a4 not opened; update 03-10
     with k-rep1. COM: a3 (node 05-31), update on a1 03-15; k-rep3 last reported 01-15. Notices: a2 reply by
     04-10, a3 reply by 05-20."""
-    clock = {"t": T(2026, 1, 5, 9)}
-    monkeypatch.setattr(ledger, "now", lambda: clock["t"])
+    moment = {"t": T(2026, 1, 5, 9)}
+    monkeypatch.setattr(clock, "_source", lambda: moment["t"])
     kw = {"catalogues": CATS}
     a1 = open_account(
         tiny_duck, HRSS_P, "a1", "计划", "张三", [("一", D(2026, 2, 28)), ("二", D(2026, 4, 30))], ["k-rep1"], **kw
     )
     open_account(tiny_duck, HRSS_P, "a2", "计划", "李四", [("培训", D(2026, 3, 31))], [], **kw)
     open_account(tiny_duck, COM_P, "a3", "计划", "钱七", [("选点", D(2026, 5, 31))], [], **kw)
-    clock["t"] = T(2026, 3, 10, 10)
+    moment["t"] = T(2026, 3, 10, 10)
     append_update(tiny_duck, HRSS_P, "a1", 30, "进展", {"k-rep1": 5}, [], **kw)
-    clock["t"] = T(2026, 3, 15, 16)
+    moment["t"] = T(2026, 3, 15, 16)
     append_update(tiny_duck, COM_P, "a1", None, "配合进展", None, [], **kw)
-    clock["t"] = T(2026, 3, 20, 9)
+    moment["t"] = T(2026, 3, 20, 9)
     complete_milestone(tiny_duck, HRSS_P, a1["milestones"][0]["milestone_id"], 1, D(2026, 3, 1), **kw)
-    clock["t"] = T(2026, 4, 1, 9)
+    moment["t"] = T(2026, 4, 1, 9)
     supervision_notice(tiny_duck, OFFICE, "a2", "培训节点逾期", D(2026, 4, 10), **kw)
     supervision_notice(tiny_duck, OFFICE, "a3", "请报送选点进展", D(2026, 5, 20), **kw)
-    clock["t"] = T(2026, 4, 2, 9)
+    moment["t"] = T(2026, 4, 2, 9)
     request_closure(tiny_duck, HRSS_P, "a2", "已完成", [("总结.pdf", b"x")], **kw)
     insert(
         tiny_duck,
@@ -206,9 +206,9 @@ def test_each_districts_unit_is_scored_on_its_own_districts_tasks(
     )
     cats = {**CATS, "tiny-xc": xicheng}
     xc = Principal("xc.li", "department", unit=HRSS, district="西城区")
-    monkeypatch.setattr(ledger, "now", lambda: T(2026, 3, 1, 9))
+    monkeypatch.setattr(clock, "_source", lambda: T(2026, 3, 1, 9))
     open_account(store, xc, "b1", "西城区计划", "王五", [("节点", D(2026, 4, 1))], [], catalogues=cats)
-    monkeypatch.setattr(ledger, "now", lambda: T(2026, 4, 18, 9))
+    monkeypatch.setattr(clock, "_source", lambda: T(2026, 4, 18, 9))
     append_update(store, xc, "b1", 50, "西城区进展", {"k-xc": 7}, [], catalogues=cats)
 
     own = department_scorecard(store, xc, D(2026, 4, 20), catalogues=cats)

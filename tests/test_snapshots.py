@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 from click.testing import CliRunner
 
-from metrics.cli import main
-from metrics.engine import Engine
-from metrics.snapshots import SnapshotExists, load_snapshot, previous_snapshot_date, take_snapshot, week_end
-from metrics.store import Store
+from metrics.cli.main import main
+from metrics.kpi.engine import Engine
+from metrics.kpi.snapshots import SnapshotExists, load_snapshot, previous_snapshot_date, take_snapshot, week_end
+from metrics.storage.store import Store
 from tests.conftest import insert, tiny_catalogue
 
 D = dt.date

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from metrics.catalogue.models import Target
-from metrics.status import assess, cumulative_window, expected_by, month_window, window_for, year_window
+from metrics.kpi.status import assess, cumulative_window, expected_by, month_window, window_for, year_window
 
 D = dt.date
 AS_OF = D(2026, 11, 21)  # day 325 of 365

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from metrics.store import SCHEMA_VERSION, Store, StoreError
+from metrics.storage.store import SCHEMA_VERSION, Store, StoreError
 
 HOLD = """
 import sys, time, duckdb
@@ -31,7 +31,7 @@ def test_the_district_migration_upgrades_a_version_4_file_with_accounts(tmp_path
     the access rules treat as "not bound" (refused) until an administrator binds a district."""
     import duckdb
 
-    from metrics.store import _migrations
+    from metrics.storage.store import _migrations
 
     db = tmp_path / "v4.duckdb"
     con = duckdb.connect(str(db))

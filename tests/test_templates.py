@@ -12,10 +12,9 @@ import openpyxl
 import pytest
 from openpyxl.utils import get_column_letter
 
+from metrics.contract.records import DISTRICTS, RECORD_TYPES, Column, RecordType
 from metrics.ingest import RowError, import_parsed, parse_bytes
-from metrics.records import DISTRICTS, RECORD_TYPES, Column, RecordType
-from metrics.store import Store
-from metrics.templates import (
+from metrics.ingest.templates import (
     ERROR_HEADERS,
     INSTRUCTIONS_SHEET,
     choices_for,
@@ -24,6 +23,7 @@ from metrics.templates import (
     template_file_name,
     template_xlsx,
 )
+from metrics.storage.store import Store
 
 D = dt.date
 

@@ -7,10 +7,10 @@ import threading
 
 import pytest
 
-from metrics.access import AccessDenied, Principal
+from metrics.auth.access import AccessDenied, Principal
 from metrics.ingest import parse_bytes
-from metrics.store import Store
-from metrics.uploads import OUT_OF_DISTRICT_COLUMNS, out_of_district_rows, upload, upload_history
+from metrics.ingest.uploads import OUT_OF_DISTRICT_COLUMNS, out_of_district_rows, upload, upload_history
+from metrics.storage.store import Store
 
 HEAD = "岗位信息编号,所属区,统一社会信用代码,采集日期,所属行业,岗位数量\n"
 HRSS = Principal("li", "department", unit="区人力社保局", district="通州区")

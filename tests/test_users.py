@@ -13,11 +13,9 @@ import pytest
 from argon2 import PasswordHasher, Type
 from click.testing import CliRunner
 
-import metrics.users as users_mod
-from metrics.access import AccessDenied, Principal
-from metrics.cli_users import user as user_cli
-from metrics.store import Store
-from metrics.users import (
+import metrics.auth.users as users_mod
+from metrics.auth.access import AccessDenied, Principal
+from metrics.auth.users import (
     DEMO_ACCOUNTS,
     LOCKOUT,
     MAX_FAILED_LOGINS,
@@ -34,6 +32,8 @@ from metrics.users import (
     reset_password,
     set_district,
 )
+from metrics.cli.users import user as user_cli
+from metrics.storage.store import Store
 
 REAL_HASHER = users_mod.HASHER
 PW = "correct-horse-battery"

@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.components.charts import FONT
-from metrics.format import format_number
+from metrics.present.format import format_number
 
 __all__ = ["amounts_figure", "format_number", "measure_table"]
 

@@ -22,7 +22,7 @@ def render() -> None:
         password = st.text_input(t("password"), type="password", key="login_password")
         submitted = st.form_submit_button(t("login"), type="primary")
     if submitted:
-        from metrics.users import authenticate
+        from metrics.auth.users import authenticate
 
         s = state.store()
         principal = authenticate(s, user.strip(), password) if s is not None else None

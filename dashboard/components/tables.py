@@ -8,8 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.i18n import STRINGS
-from metrics.format import format_value, status_label
-from metrics.status import URGENCY
+from metrics.kpi.status import URGENCY
+from metrics.present.format import format_value, status_label
 
 
 def filter_scope(df: pd.DataFrame, programmes: list[str], districts: list[str]) -> pd.DataFrame:

@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard.components.tables import progress_share
 from dashboard.i18n import t
-from metrics.format import format_value, status_label
+from metrics.present.format import format_value, status_label
 
 BadgeColor = Literal["red", "orange", "yellow", "blue", "green", "violet", "gray", "grey", "primary"]
 BADGE_COLORS: dict[str, BadgeColor] = {

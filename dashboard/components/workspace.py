@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard.components.text import escape_markdown
 from dashboard.i18n import t
-from metrics.records import RECORD_TYPES
+from metrics.contract.records import RECORD_TYPES
 
 EMPTY = "—"
 DATETIME = "YYYY-MM-DD HH:mm"

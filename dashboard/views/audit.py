@@ -9,8 +9,8 @@ import streamlit as st
 from dashboard import state
 from dashboard.components import workspace as ws
 from dashboard.i18n import lang, t
-from metrics.audit import ACTIONS_ZH, change_history, entity_label
-from metrics.export import safe_csv
+from metrics.auth.audit import ACTIONS_ZH, change_history, entity_label
+from metrics.present.export import safe_csv
 
 principal = state.require("audit.read")
 as_of = st.session_state["as_of"]

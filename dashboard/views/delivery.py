@@ -10,7 +10,7 @@ import streamlit as st
 from dashboard import state
 from dashboard.components import delivery as view
 from dashboard.i18n import STRINGS, lang, t
-from metrics.export import safe_csv
+from metrics.present.export import safe_csv
 
 principal = state.require("kpi.read")
 as_of = st.session_state["as_of"]

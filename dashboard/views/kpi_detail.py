@@ -9,8 +9,8 @@ from dashboard.components import charts, text
 from dashboard.components.tiles import BADGE_COLORS
 from dashboard.i18n import lang, t
 from metrics.catalogue import source_text
-from metrics.export import safe_csv
-from metrics.format import format_date, format_value, status_label
+from metrics.present.export import safe_csv
+from metrics.present.format import format_date, format_value, status_label
 
 principal = state.require("kpi.read")
 as_of = st.session_state["as_of"]

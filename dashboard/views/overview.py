@@ -7,7 +7,7 @@ import streamlit as st
 from dashboard import state
 from dashboard.components import tables, tiles
 from dashboard.i18n import lang, t
-from metrics.format import STATUS_LABELS, format_date, status_label
+from metrics.present.format import STATUS_LABELS, format_date, status_label
 
 principal = state.require("kpi.read")
 as_of = st.session_state["as_of"]

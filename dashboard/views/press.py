@@ -1,6 +1,6 @@
 """统计发布 Press: published releases only — figures the office approved, as of a stated date, suppressed.
 
-The release list and every release read go through metrics.releases, which refuses unpublished releases to
+The release list and every release read go through metrics.releases.service, which refuses unpublished releases to
 anyone but the office; a `?release=` link to a draft is refused and logged there, not merely hidden here.
 """
 
@@ -12,9 +12,9 @@ import streamlit as st
 from dashboard import state
 from dashboard.components import release_view
 from dashboard.i18n import t
-from metrics.access import AccessDenied
-from metrics.format import format_date
-from metrics.releases import ReleaseError, get_release, list_releases
+from metrics.auth.access import AccessDenied
+from metrics.present.format import format_date
+from metrics.releases.service import ReleaseError, get_release, list_releases
 
 principal = state.require("release.read_published")
 store = state.store()

@@ -9,8 +9,8 @@ from dashboard import state
 from dashboard.components import text
 from dashboard.i18n import lang, t
 from metrics.catalogue import source_text
-from metrics.format import format_date, format_value, status_label
-from metrics.subsidy_text import standard_text
+from metrics.present.format import format_date, format_value, status_label
+from metrics.reports.subsidy_text import standard_text
 
 principal = state.require("kpi.read")
 as_of = st.session_state["as_of"]

@@ -1,5 +1,5 @@
 """发布管理 Release desk (office): create a draft from a weekly snapshot, review it as the press will see
-it, publish it (numbered, immutable) or discard it. Permissions are checked again in metrics.releases."""
+it, publish it (numbered, immutable) or discard it. Permissions are checked again in metrics.releases.service."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import streamlit as st
 from dashboard import state
 from dashboard.components import release_view
 from dashboard.i18n import t
-from metrics.disclosure import DEFAULT_THRESHOLD, MIN_THRESHOLD
-from metrics.format import format_date
-from metrics.releases import (
+from metrics.kpi.snapshots import snapshot_dates
+from metrics.present.format import format_date
+from metrics.releases.disclosure import DEFAULT_THRESHOLD, MIN_THRESHOLD
+from metrics.releases.service import (
     ReleaseError,
     create_release,
     default_kpis,
@@ -19,7 +20,6 @@ from metrics.releases import (
     publish_release,
     release_label,
 )
-from metrics.snapshots import snapshot_dates
 
 principal = state.require("release.manage")
 store = state.store()

@@ -7,8 +7,8 @@ import streamlit as st
 from dashboard import state
 from dashboard.components import workspace as ws
 from dashboard.i18n import t
-from metrics.access import AccessDenied
-from metrics.scorecard import department_scorecard
+from metrics.auth.access import AccessDenied
+from metrics.ledger.scorecard import department_scorecard
 
 principal = state.require("ledger.read")
 as_of = st.session_state["as_of"]

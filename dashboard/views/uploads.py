@@ -1,7 +1,7 @@
 """数据上传 Uploads: template, upload, preview and validation, errors as a sheet, confirm, history.
 
 A department uploads its own district's rows only: rows of another district are listed before the import
-button, and metrics.uploads refuses them again (and logs the attempt) whatever the page shows. The file is
+button, and metrics.ingest.uploads refuses them again (and logs the attempt) whatever the page shows. The file is
 read in a worker process with memory, CPU and time limits (docs/uploads.md): a file too large or malformed
 is refused with its reason, and the server goes on.
 """
@@ -13,13 +13,13 @@ import streamlit as st
 from dashboard import state
 from dashboard.components import workspace as ws
 from dashboard.i18n import lang, t
-from metrics.access import AccessDenied
+from metrics.auth.access import AccessDenied
+from metrics.contract.records import RECORD_TYPES
 from metrics.ingest import errors_to_frame
 from metrics.ingest.guard import MAX_UPLOAD_MB
+from metrics.ingest.templates import errors_xlsx, template_xlsx
+from metrics.ingest.uploads import out_of_district_rows, upload, upload_history
 from metrics.ingest.worker import parse_isolated
-from metrics.records import RECORD_TYPES
-from metrics.templates import errors_xlsx, template_xlsx
-from metrics.uploads import out_of_district_rows, upload, upload_history
 
 principal = state.require("upload.write", own_unit=True)
 L = lang()

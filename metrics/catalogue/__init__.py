@@ -30,7 +30,7 @@ from metrics.catalogue.models import (
     Target,
     Task,
 )
-from metrics.records import DISTRICTS, RECORD_TYPES, known_columns
+from metrics.contract.records import DISTRICTS, RECORD_TYPES, known_columns
 
 __all__ = [
     "CATALOGUE_DIR",
@@ -50,7 +50,7 @@ __all__ = [
 
 CATALOGUE_DIR = Path(__file__).parent
 SOURCES_DIR = Path(__file__).resolve().parents[2] / "data" / "sources"
-SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
+SQL_DIR = Path(__file__).resolve().parents[1] / "kpi" / "sql"
 
 
 class CatalogueError(ValueError):
@@ -166,7 +166,7 @@ def _measures(cat: Catalogue) -> Iterator[str]:
             sources = {"progress_reports"}
         elif isinstance(m, SqlMeasure):
             if not (SQL_DIR / m.file).is_file():
-                yield f"{where}: no SQL file metrics/sql/{m.file}"
+                yield f"{where}: no SQL file metrics/kpi/sql/{m.file}"
             if m.source not in RECORD_TYPES:
                 yield f"{where}: unknown record type {m.source!r}"
             sources = {m.source}

@@ -109,7 +109,7 @@ class ReportedMeasure(Strict):
 
 
 class SqlMeasure(Strict):
-    """A named query under metrics/sql/ that yields one row per record with numerator/denominator
+    """A named query under metrics/kpi/sql/ that yields one row per record with numerator/denominator
     contributions and the dimension columns; the engine sums them like any ratio."""
 
     kind: Literal["sql"]

@@ -16,12 +16,12 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from metrics import clock
+from metrics.contract.records import RECORD_TYPES, RecordType
 from metrics.ingest.read import ParsedFile, absent_note
 from metrics.ingest.validate import RowError, cell_text, rule_message_en
 from metrics.ingest.worker import parse_isolated
-from metrics.records import RECORD_TYPES, RecordType
-from metrics.store import Store
+from metrics.storage import clock
+from metrics.storage.store import Store
 
 __all__ = ["ImportReport", "KeptValuesConflict", "OutOfDistrict", "import_file", "import_parsed", "write_records"]
 

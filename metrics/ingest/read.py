@@ -1,7 +1,7 @@
 """Read an uploaded XLSX or CSV file into the validated rows of one record type.
 
 Chooses the sheet or decodes the CSV, skips title rows down to the header row, maps Chinese or English
-headers to the columns of metrics.records, fills merged cells, and hands the rows to validate.py.
+headers to the columns of metrics.contract.records, fills merged cells, and hands the rows to validate.py.
 Bad user files never raise: each problem becomes a RowError in the returned ParsedFile. An optional column
 that is not in the file is "not supplied": ParsedFile.absent_columns names it, and the import keeps what the
 store holds for it (docs/data-contract.md).
@@ -28,9 +28,9 @@ import charset_normalizer
 import pyarrow as pa
 from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum
 
+from metrics.contract.records import RECORD_TYPES, Column, RecordType
 from metrics.ingest.guard import REFUSED_EN, REFUSED_ZH
 from metrics.ingest.validate import RowError, cell_text, validate_rows
-from metrics.records import RECORD_TYPES, Column, RecordType
 
 __all__ = [
     "HEADER_SCAN_ROWS",
@@ -466,7 +466,7 @@ def parse_file(
 ) -> ParsedFile:
     """Parse and validate one upload from disk; the record type defaults to the one the file name starts with.
 
-    `today` is the upload day, the latest date of things that have happened (default: metrics.clock.today())."""
+    `today` is the upload day, the latest date of things that have happened (default: metrics.storage.clock.today())."""
     path = Path(path)
     name = file_name or path.name
     try:

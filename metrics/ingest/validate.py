@@ -1,10 +1,10 @@
-"""Turn raw cells of an upload into typed, validated rows of one record type, driven by metrics.records.
+"""Turn raw cells of an upload into typed, validated rows of one record type, driven by metrics.contract.records.
 
 One pydantic model per record type is built from RECORD_TYPES; its before-validators read the formats
 departments actually type (2026年3月1日, 是/否, 1,000元, Excel serials …); its after-validators hold every date
 to the range of its column's kind (records.DATE_RANGES), whatever format it came in. Cross-column rules and
 duplicate natural keys are checked afterwards. Every problem becomes a RowError with a Chinese message of our
-own. Touches no file and no database; the upload day is passed in (metrics.clock.today() when not given).
+own. Touches no file and no database; the upload day is passed in (metrics.storage.clock.today() when not given).
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from metrics import clock
-from metrics.records import DATE_RANGES, DISTRICTS, Column, CrossRule, DateKind, RecordType, record_type
+from metrics.contract.records import DATE_RANGES, DISTRICTS, Column, CrossRule, DateKind, RecordType, record_type
+from metrics.storage import clock
 
 __all__ = [
     "ARROW_TYPES",
@@ -530,7 +530,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
 def parse_cell(col: Column, v: Any, *, today: dt.date | None = None) -> Any:
     """One raw cell as the column's Python value (None for a blank optional cell); raises on bad input.
 
-    A date is held to its column's range for an upload on `today` (default: metrics.clock.today())."""
+    A date is held to its column's range for an upload on `today` (default: metrics.storage.clock.today())."""
     value = _cell_validator(col)(v)
     if col.date_kind is not None and value is not None:
         _check_range(col, value, date_bounds(today)[col.date_kind])
@@ -682,7 +682,7 @@ def _field_type(col: Column) -> Any:
 
 @functools.cache
 def row_model(record: str) -> type[BaseModel]:
-    """The pydantic model of one row of `record`, built from metrics.records (cached)."""
+    """The pydantic model of one row of `record`, built from metrics.contract.records (cached)."""
     rt = record_type(record)
     fields: dict[str, Any] = {}
     for col in rt.columns:
@@ -734,7 +734,7 @@ def validate_rows(
 
     `headers` maps a column name to its header text in the file, in file order (for messages and their
     order); `row_numbers` gives the Excel row / CSV line of each row. `today` is the upload day that bounds
-    the dates of things that have happened (default: metrics.clock.today(), read once).
+    the dates of things that have happened (default: metrics.storage.clock.today(), read once).
     """
     model = row_model(rt.name)
     # Within a row, errors follow the file's column order (left to right as the user reads them).

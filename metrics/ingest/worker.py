@@ -15,7 +15,7 @@ already imported, single-threaded); the child first limits itself:
 
 Before any parser runs, the child applies the structural checks of metrics.ingest.guard. The parsed table
 comes back as an Arrow IPC stream, the errors, warnings and row numbers as JSON (never a pickle: the child
-has just parsed an untrusted file); progress is forwarded through the same pipe. The child reads the date from the parent's clock (metrics.clock, pinned to the
+has just parsed an untrusted file); progress is forwarded through the same pipe. The child reads the date from the parent's clock (metrics.storage.clock, pinned to the
 parent's moment), so a test that pins the clock pins the worker too.
 
 Whatever happens to the child (a refusal, MemoryError, an abort in the reader, a limit, a timeout), the
@@ -51,10 +51,10 @@ from typing import Any
 
 import pyarrow as pa
 
-from metrics import clock
 from metrics.ingest.guard import GuardLimits, Refusal, check_size, check_upload
 from metrics.ingest.read import ParsedFile, detect_record_type, parse_bytes
 from metrics.ingest.validate import RowError
+from metrics.storage import clock
 
 __all__ = [
     "PRELOAD",

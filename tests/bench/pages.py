@@ -38,7 +38,7 @@ def script_runs(db: Path, as_of: dt.date, runs: int = 5) -> tuple[float, float, 
     os.environ["KPI_DB"] = str(db)
     app = str(ROOT / "dashboard" / "app.py")
 
-    from metrics.access import Principal
+    from metrics.auth.access import Principal
 
     def session() -> AppTest:
         at = AppTest.from_file(app, default_timeout=300)
@@ -77,8 +77,8 @@ def browser_times(db: Path, as_of: dt.date, n_tiles: int, runs: int = 3) -> tupl
     """
     from playwright.sync_api import sync_playwright
 
-    from metrics.store import Store
-    from metrics.users import create_demo_accounts
+    from metrics.auth.users import create_demo_accounts
+    from metrics.storage.store import Store
 
     with Store.open(db) as store:  # the benchmark signs in as the demo leader
         create_demo_accounts(store)

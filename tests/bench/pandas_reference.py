@@ -25,8 +25,8 @@ from metrics.catalogue.models import (
     SqlMeasure,
     SumMeasure,
 )
-from metrics.records import HUITIAN_CENTRE, RECORD_TYPES
-from metrics.status import window_for
+from metrics.contract.records import HUITIAN_CENTRE, RECORD_TYPES
+from metrics.kpi.status import window_for
 
 
 def load_frames(con: Any, tables: list[str] | None = None) -> dict[str, pd.DataFrame]:

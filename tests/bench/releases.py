@@ -13,11 +13,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from metrics.access import Principal
-from metrics.release_export import press_pack, release_xlsx
-from metrics.releases import create_release, get_release
-from metrics.snapshots import snapshot_dates
-from metrics.store import Store
+from metrics.auth.access import Principal
+from metrics.kpi.snapshots import snapshot_dates
+from metrics.releases.export import press_pack, release_xlsx
+from metrics.releases.service import create_release, get_release
+from metrics.storage.store import Store
 
 
 def main() -> None:

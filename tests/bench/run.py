@@ -33,8 +33,8 @@ def timed(fn: Callable[[], Any], runs: int) -> tuple[float, Any]:
 
 
 def build(db: Path, scale: float) -> dict[str, float]:
-    from metrics.demo import generate
-    from metrics.store import Store
+    from metrics.demo.generate import generate
+    from metrics.storage.store import Store
 
     t0 = time.perf_counter()
     tables = generate(seed=42, scale=scale, as_of=AS_OF)
@@ -47,7 +47,7 @@ def build(db: Path, scale: float) -> dict[str, float]:
         for name, table in tables.items():
             store.bulk_insert(name, table)
     load = time.perf_counter() - t0
-    from metrics.snapshots import backfill_snapshots
+    from metrics.kpi.snapshots import backfill_snapshots
 
     with Store.open(db) as store:  # a year of weekly snapshots, as the demo database has
         backfill_snapshots(store, AS_OF, weeks=52)
@@ -63,8 +63,8 @@ def write_placements_xlsx(path: Path, rows: int, seed: int = 7) -> Path:
     """A placements XLSX of `rows` demo rows as a department writes it: a title row, Chinese headers, 序号."""
     import xlsxwriter
 
-    from metrics.demo import generate
-    from metrics.records import RECORD_TYPES
+    from metrics.contract.records import RECORD_TYPES
+    from metrics.demo.generate import generate
 
     table = generate(seed=seed, scale=rows / 100_000 * 1.05, as_of=AS_OF)["placements"].slice(0, rows)
     rt = RECORD_TYPES["placements"]
@@ -96,11 +96,11 @@ def xlsx_import(rows: int, runs: int = 3) -> dict[str, float]:
     """Median seconds to import a placements XLSX of `rows` rows into an empty database, parsed in this
     process and parsed in the limited worker (import_file, docs/uploads.md), alternating; plus the one-off
     start of the worker's fork server."""
-    from metrics import clock
     from metrics.ingest import import_parsed, parse_file
     from metrics.ingest.load import import_file
     from metrics.ingest.worker import parse_isolated
-    from metrics.store import Store
+    from metrics.storage import clock
+    from metrics.storage.store import Store
 
     times: dict[bool, list[float]] = {False: [], True: []}
     with tempfile.TemporaryDirectory() as tmp, clock.pinned(AS_OF):
@@ -173,8 +173,8 @@ def main() -> None:
         return
 
     from metrics.catalogue import load_catalogues
-    from metrics.engine import Engine
-    from metrics.store import Store
+    from metrics.kpi.engine import Engine
+    from metrics.storage.store import Store
     from tests.bench.pandas_reference import compute_all, load_frames
 
     db = BENCH_DIR / f"kpi-scale{args.scale:g}.duckdb"

@@ -1,0 +1,5 @@
+"""`python -m metrics.demo [DB] [--scale N] [--seed N] [--as-of DATE] [--replace]`."""
+
+from metrics.demo.generate import main
+
+main()

@@ -1,0 +1,84 @@
+"""Uploads through the app: the permission-checked door to the same import code as `kpi import`.
+
+A department uploads for its own unit and its own district: every row's 所属区 must be its district, and a
+row may not replace another district's record. The upload history a department sees is its unit's in its
+district.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from metrics.auth.access import AccessDenied, Principal, check
+from metrics.auth.users import logged_refusals
+from metrics.ingest import ImportReport, OutOfDistrict, ParsedFile, import_parsed
+from metrics.storage.store import Store
+
+__all__ = ["OUT_OF_DISTRICT_COLUMNS", "out_of_district_rows", "upload", "upload_history"]
+
+OUT_OF_DISTRICT_COLUMNS = ("行号", "列", "值", "问题")
+_SHOWN = 5  # rows named in a refusal message; the page shows them all
+
+
+def out_of_district_rows(parsed: ParsedFile, district: str) -> pd.DataFrame:
+    """The file's rows whose 所属区 is not `district`, as (行号, 列, 值, 问题) like the validation errors.
+
+    For the upload page to show before the import button; `upload` refuses such a file either way.
+    """
+    rows: list[tuple[int | None, str, str, str]] = []
+    if parsed.table is not None and "district" in parsed.table.column_names:
+        numbers = parsed.row_numbers
+        for i, value in enumerate(parsed.table.column("district").to_pylist()):
+            if value != district:
+                row = numbers[i] if i < len(numbers) else None
+                rows.append((row, "所属区", str(value or "—"), f"本账号只能上传{district}的数据"))
+    frame = pd.DataFrame(rows, columns=list(OUT_OF_DISTRICT_COLUMNS))
+    frame["行号"] = frame["行号"].astype("Int64")
+    return frame
+
+
+def _refusal(principal: Principal, parsed: ParsedFile, exc: OutOfDistrict) -> AccessDenied:
+    me = f"无权限：{principal.display} 只能上传{exc.district}的数据"
+    if exc.incoming:
+        bad = out_of_district_rows(parsed, exc.district)
+        lines = "、".join(str(r) for r in bad["行号"].head(_SHOWN).tolist())
+        more = f"等 {len(bad)} 行" if len(bad) > _SHOWN else ""
+        others = "、".join(sorted({d for _, d in exc.incoming}))
+        reason = f"{me}；文件第 {lines} 行{more}的所属区为 {others}，文件未导入。"
+        target = others
+    else:
+        keys = "、".join(k for k, _ in exc.existing[:_SHOWN])
+        others = "、".join(sorted({d for _, d in exc.existing}))
+        reason = f"{me}；编号 {keys} 已是{others}的记录，不能覆盖，文件未导入。"
+        target = others
+    return AccessDenied(principal, "upload.write", target, reason=reason)
+
+
+@logged_refusals
+def upload(store: Store, principal: Principal, parsed: ParsedFile) -> ImportReport:
+    """Write a validated file for the principal's unit (one transaction; a file with errors writes nothing).
+
+    A department's file must hold only its own district's rows and may only replace its district's records;
+    otherwise AccessDenied (logged), and nothing is written.
+    """
+    check(principal, "upload.write", unit=principal.unit, district=principal.district)
+    district = principal.district if principal.role == "department" else None
+    try:
+        return import_parsed(store, parsed, user=principal.user, unit=principal.unit, district=district)
+    except OutOfDistrict as exc:
+        raise _refusal(principal, parsed, exc) from None
+
+
+@logged_refusals
+def upload_history(store: Store, principal: Principal, limit: int = 200) -> pd.DataFrame:
+    """Recent uploads with their counts: a department's own unit in its district, everything for the office
+    and admin."""
+    check(principal, "upload.read", unit=principal.unit, district=principal.district)
+    department = principal.role == "department"
+    return store.query_df(
+        "SELECT upload_id, uploaded_at, record_type, file_name, user_name, unit_name, district, row_count, "
+        "new_rows, changed_rows, unchanged_rows, sha256 FROM uploads "
+        "WHERE NOT $department OR (unit_name = $unit AND district = $district) "
+        "ORDER BY upload_id DESC LIMIT $limit",
+        {"department": department, "unit": principal.unit, "district": principal.district, "limit": limit},
+    )

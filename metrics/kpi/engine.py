@@ -1,0 +1,527 @@
+"""The KPI engine: every catalogue KPI's actual, target, expected, pace and status as of a date.
+
+Queries are batched: all simple and ratio KPIs of a programme over one record type are one scan with
+FILTER clauses. Rates are Σ numerator / Σ denominator, never averages of percentages. Each result
+carries its explanation (formula, inputs, window, rule).
+
+    >>> engine = Engine(store)
+    >>> results = engine.compute(dt.date(2026, 11, 21))
+    >>> engine.breakdown("tz-contract-signing-rate", "street", dt.date(2026, 11, 21))
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from metrics.catalogue import SQL_DIR, Catalogue, Kpi, load_catalogues
+from metrics.catalogue.models import (
+    CountDistinctMeasure,
+    CountMeasure,
+    CoverageMeasure,
+    MeanMeasure,
+    RatioMeasure,
+    ReportedMeasure,
+    SqlMeasure,
+    SumMeasure,
+)
+from metrics.kpi.compile import (
+    Params,
+    aggregate_sql,
+    date_column,
+    filter_sql,
+    ident,
+    relation,
+    window_sql,
+)
+from metrics.kpi.status import Assessment, Window, assess, expected_by, window_for
+from metrics.storage.store import Store
+
+__all__ = ["Engine", "KpiResult"]
+
+
+@dataclass
+class KpiResult:
+    """One KPI as of a date. Rates are fractions; None where a field does not apply."""
+
+    programme: str
+    kpi_id: str
+    actual: float | None
+    target: float | None
+    expected: float | None
+    pace: float | None
+    status: str
+    window_start: dt.date
+    window_end: dt.date
+    numerator: float | None
+    denominator: float | None
+    comparator: str | None = None
+    period: str | None = None
+    unit: str = ""
+    projection: float | None = None
+    required_weekly: float | None = None
+    formula_zh: str = ""
+    formula_en: str = ""
+    rule_zh: str = ""
+    rule_en: str = ""
+    inputs: dict[str, Any] = field(default_factory=dict)
+
+    CONTRACT_FIELDS = (
+        "programme",
+        "kpi_id",
+        "actual",
+        "target",
+        "expected",
+        "pace",
+        "status",
+        "window_start",
+        "window_end",
+        "numerator",
+        "denominator",
+    )
+
+    def contract(self) -> dict[str, Any]:
+        """The `kpi compute --format json` record (dates as ISO strings)."""
+        d = asdict(self)
+        out = {k: d[k] for k in self.CONTRACT_FIELDS}
+        out["window_start"] = self.window_start.isoformat()
+        out["window_end"] = self.window_end.isoformat()
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class _Raw:
+    """What the database said about one KPI before the status rules."""
+
+    value: float | None
+    numerator: float | None = None
+    denominator: float | None = None
+    has_data: bool = False
+    inputs: dict[str, Any] = field(default_factory=dict)
+
+
+def _formula(kpi: Kpi) -> tuple[str, str]:
+    m = kpi.measure
+    if isinstance(m, CountMeasure):
+        return f"{m.source} 记录条数（按筛选条件）", f"count of {m.source} rows (filtered)"
+    if isinstance(m, CountDistinctMeasure):
+        return f"{m.source}.{m.column} 去重计数", f"distinct count of {m.source}.{m.column}"
+    if isinstance(m, SumMeasure):
+        return f"{m.source}.{m.column} 合计", f"sum of {m.source}.{m.column}"
+    if isinstance(m, MeanMeasure):
+        return f"{m.source}.{m.column} 平均值", f"mean of {m.source}.{m.column}"
+    if isinstance(m, RatioMeasure):
+        return "Σ分子 ÷ Σ分母（比率由分子分母合计得出，不平均百分比）", "Σ numerator ÷ Σ denominator"
+    if isinstance(m, CoverageMeasure):
+        return (
+            f"截至统计日各{m.unit_column}最新一条记录中满足条件的占比",
+            f"share of {m.unit_column} whose latest row meets the condition",
+        )
+    if isinstance(m, ReportedMeasure):
+        if m.value_is == "cumulative":
+            return "统计期内最近一次填报的累计数", "latest cumulative value reported in the window"
+        return "统计期内各期填报数之和", "sum of values reported for periods in the window"
+    assert isinstance(m, SqlMeasure)
+    if m.file in SQL_FORMULAS:
+        return SQL_FORMULAS[m.file]
+    doc = (SQL_DIR / m.file).read_text(encoding="utf-8").splitlines()
+    comment = " ".join(line.lstrip("- ").strip() for line in doc if line.startswith("--"))
+    return comment, f"named query metrics/kpi/sql/{m.file}"
+
+
+# The definitions of DESIGN §3 in words, for the named queries under metrics/kpi/sql/.
+SQL_FORMULAS: dict[str, tuple[str, str]] = {
+    "contract_signing_rate.sql": (
+        "Σ签订劳动合同人数 ÷ Σ职工人数，每家企业只取统计期内最近一期报表",
+        "Σ contracts signed ÷ Σ employees, over each enterprise's latest return in the window",
+    ),
+    "dispute_closure_rate.sql": (
+        "统计期内结案数 ÷（统计期内受理数 + 期初未结案数）",
+        "cases closed in the window ÷ (cases accepted in the window + cases open at its start)",
+    ),
+    "mediation_closure_rate.sql": (
+        "统计期内以调解方式结案数 ÷ 统计期内结案数",
+        "cases closed by mediation in the window ÷ cases closed in the window",
+    ),
+}
+
+
+class Engine:
+    """Computes KPI results from a Store. Stateless apart from the catalogue it was given."""
+
+    def __init__(self, store: Store, catalogues: dict[str, Catalogue] | None = None):
+        self.store = store
+        self.catalogues = catalogues if catalogues is not None else load_catalogues()
+
+    # ------------------------------------------------------------------ lookup
+
+    def kpi(self, kpi_id: str) -> tuple[Catalogue, Kpi]:
+        for cat in self.catalogues.values():
+            for k in cat.kpis:
+                if k.id == kpi_id:
+                    return cat, k
+        raise KeyError(f"unknown KPI {kpi_id!r}")
+
+    def window(self, cat: Catalogue, kpi: Kpi, as_of: dt.date) -> Window:
+        return window_for(kpi.target, as_of, cat.programme.valid_from)
+
+    # ------------------------------------------------------------------ compute
+
+    def compute(self, as_of: dt.date, programme: str | None = None) -> list[KpiResult]:
+        """Every KPI of every programme (or one), in catalogue order."""
+        if programme is not None and programme not in self.catalogues:
+            raise KeyError(f"unknown programme {programme!r}; known: {', '.join(self.catalogues)}")
+        results = []
+        for pid, cat in self.catalogues.items():
+            if programme is None or pid == programme:
+                results.extend(self._compute_programme(cat, as_of))
+        return results
+
+    def compute_kpi(self, kpi_id: str, as_of: dt.date) -> KpiResult:
+        cat, kpi = self.kpi(kpi_id)
+        raw = self._raw(cat, [kpi], as_of)[kpi.id]
+        return self._result(cat, kpi, raw, as_of)
+
+    def _compute_programme(self, cat: Catalogue, as_of: dt.date) -> list[KpiResult]:
+        raws = self._raw(cat, cat.kpis, as_of)
+        return [self._result(cat, k, raws[k.id], as_of) for k in cat.kpis]
+
+    def _result(self, cat: Catalogue, kpi: Kpi, raw: _Raw, as_of: dt.date) -> KpiResult:
+        w = self.window(cat, kpi, as_of)
+        a: Assessment = assess(kpi.target, raw.value, w, as_of, has_data=raw.has_data)
+        fz, fe = _formula(kpi)
+        return KpiResult(
+            programme=cat.programme.id,
+            kpi_id=kpi.id,
+            actual=raw.value if raw.has_data else None,
+            target=kpi.target.value if kpi.target else None,
+            expected=a.expected,
+            pace=a.pace,
+            status=a.status,
+            window_start=w.start,
+            window_end=w.end,
+            numerator=raw.numerator if raw.has_data else None,
+            denominator=raw.denominator if raw.has_data else None,
+            comparator=kpi.target.comparator if kpi.target else None,
+            period=kpi.target.period if kpi.target else None,
+            unit=kpi.unit,
+            projection=a.projection,
+            required_weekly=a.required_weekly,
+            formula_zh=fz,
+            formula_en=fe,
+            rule_zh=a.rule_zh,
+            rule_en=a.rule_en,
+            inputs={"district": cat.programme.district, **raw.inputs},
+        )
+
+    # ------------------------------------------------------------------ raw values
+
+    def _raw(self, cat: Catalogue, kpis: Iterable[Kpi], as_of: dt.date) -> dict[str, _Raw]:
+        district = cat.programme.district
+        out: dict[str, _Raw] = {}
+        by_source: dict[str, list[Kpi]] = defaultdict(list)
+        reported: list[Kpi] = []
+        for k in kpis:
+            m = k.measure
+            if isinstance(m, CountMeasure | CountDistinctMeasure | SumMeasure | MeanMeasure):
+                by_source[m.source].append(k)
+            elif isinstance(m, RatioMeasure) and m.numerator.source == m.denominator.source:
+                by_source[m.numerator.source].append(k)
+            elif isinstance(m, RatioMeasure):
+                by_source[m.numerator.source].append(k)
+                by_source[m.denominator.source].append(k)
+            elif isinstance(m, ReportedMeasure):
+                reported.append(k)
+            elif isinstance(m, CoverageMeasure):
+                out[k.id] = self._coverage(cat, k, as_of)
+            elif isinstance(m, SqlMeasure):
+                out[k.id] = self._sql(cat, k, as_of)
+        partial: dict[str, dict[str, Any]] = defaultdict(dict)
+        for source, group in by_source.items():
+            self._scan(cat, source, group, as_of, district, partial)
+        for k in kpis:
+            if k.id in partial:
+                out[k.id] = self._assemble(k, partial[k.id])
+        if reported:
+            out.update(self._reported(cat, reported, as_of))
+        return out
+
+    def _scan(
+        self,
+        cat: Catalogue,
+        source: str,
+        kpis: list[Kpi],
+        as_of: dt.date,
+        district: str,
+        partial: dict[str, dict[str, Any]],
+    ) -> None:
+        """One query over one record type for all its KPIs: value, numerator, denominator, rows."""
+        params = Params()
+        exprs: list[str] = []
+        names: list[tuple[str, str]] = []
+        # The outer WHERE bounds every date column used to the union of the windows, so DuckDB's zone maps
+        # can skip row groups outside them (uploads arrive by district and date, so tables are clustered).
+        spans: dict[str, tuple[dt.date, dt.date]] = {}
+        for k in kpis:
+            w = self.window(cat, k, as_of)
+            m = k.measure
+            for sm in [m.numerator, m.denominator] if isinstance(m, RatioMeasure) else [m]:
+                if getattr(sm, "source", None) == source:
+                    col = date_column(sm)  # type: ignore[arg-type]
+                    lo, hi = spans.get(col, (w.start, w.end))
+                    spans[col] = (min(lo, w.start), max(hi, w.end))
+        for k in kpis:
+            w = self.window(cat, k, as_of)
+            m = k.measure
+            parts = [("num", m.numerator), ("den", m.denominator)] if isinstance(m, RatioMeasure) else [("value", m)]
+            for role, sm in parts:
+                if sm.source != source:  # type: ignore[union-attr]
+                    continue
+                win = window_sql(sm, w.start, w.end, params)  # type: ignore[arg-type]
+                cond = f"{win} AND {filter_sql(source, sm.filters, params)}"  # type: ignore[union-attr]
+                exprs.append(aggregate_sql(sm, cond))  # type: ignore[arg-type]
+                names.append((k.id, role))
+                exprs.append(f"count(*) FILTER (WHERE {win})")
+                names.append((k.id, f"rows_{role}"))
+        bounds = " OR ".join(f"{col} BETWEEN {params.add(lo)} AND {params.add(hi)}" for col, (lo, hi) in spans.items())
+        where = f"district = {params.add(district)} AND ({bounds or 'TRUE'})"
+        sql = f"SELECT {', '.join(exprs)} FROM {relation(source)} WHERE {where}"  # noqa: S608
+        row = self.store.cursor().execute(sql, params.values).fetchone()
+        assert row is not None
+        for (kid, role), v in zip(names, row, strict=True):
+            partial[kid][role] = float(v) if v is not None else None
+
+    @staticmethod
+    def _assemble(kpi: Kpi, p: dict[str, Any]) -> _Raw:
+        if isinstance(kpi.measure, RatioMeasure):
+            num, den = p.get("num") or 0.0, p.get("den") or 0.0
+            return _Raw(
+                num / den if den else None,
+                num,
+                den,
+                has_data=den > 0,
+                inputs={"numerator": num, "denominator": den},
+            )
+        rows = p.get("rows_value") or 0
+        value = p.get("value")
+        if isinstance(kpi.measure, MeanMeasure):
+            return _Raw(value, has_data=value is not None, inputs={"rows": rows})
+        return _Raw(value, has_data=rows > 0, inputs={"rows_in_window": rows})
+
+    def _sql(self, cat: Catalogue, kpi: Kpi, as_of: dt.date) -> _Raw:
+        m = kpi.measure
+        assert isinstance(m, SqlMeasure)
+        w = self.window(cat, kpi, as_of)
+        body = (SQL_DIR / m.file).read_text(encoding="utf-8")
+        sql = f"SELECT sum(numerator), sum(denominator), count(*) FROM ({body})"  # noqa: S608 - file under metrics/kpi/sql
+        params = {"district": cat.programme.district, "window_start": w.start, "window_end": w.end}
+        num, den, rows = self.store.cursor().execute(sql, params).fetchone()  # type: ignore[misc]
+        num, den = float(num or 0), float(den or 0)
+        if m.ratio:
+            return _Raw(
+                num / den if den else None,
+                num,
+                den,
+                has_data=den > 0,
+                inputs={"numerator": num, "denominator": den, "rows": rows},
+            )
+        return _Raw(num, has_data=rows > 0, inputs={"rows": rows})
+
+    def _coverage(self, cat: Catalogue, kpi: Kpi, as_of: dt.date) -> _Raw:
+        m = kpi.measure
+        assert isinstance(m, CoverageMeasure)
+        sql, params = self._coverage_sql(cat, kpi, as_of, group_by=None)
+        met, units = self.store.cursor().execute(sql, params).fetchone()  # type: ignore[misc]
+        met, units = float(met or 0), float(units or 0)
+        return _Raw(
+            met / units if units else None,
+            met,
+            units,
+            has_data=units > 0,
+            inputs={"units_meeting": met, "units": units, "as_of": as_of.isoformat()},
+        )
+
+    def _coverage_sql(
+        self, cat: Catalogue, kpi: Kpi, as_of: dt.date, group_by: str | None
+    ) -> tuple[str, dict[str, Any]]:
+        m = kpi.measure
+        assert isinstance(m, CoverageMeasure)
+        p = Params()
+        unit = ident(m.source, m.unit_column)
+        # With a snapshot column each unit's latest row as of D counts; without one, the unit's single row
+        # (a register such as graduate follow-ups, where an unvisited graduate has no date at all).
+        snap = ident(m.source, m.snapshot_column) if m.snapshot_column else None
+        cond = filter_sql(m.source, m.condition, p)
+        where = filter_sql(m.source, m.filters, p)
+        dim = f"{ident(m.source, group_by)}, " if group_by else ""
+        as_of_cond = f"{snap} <= {p.add(as_of)}" if snap else "TRUE"
+        order = f"{snap} DESC" if snap else f"{cond} DESC"
+        sql = f"""
+            WITH latest AS (
+                SELECT * FROM {relation(m.source)}
+                WHERE district = {p.add(cat.programme.district)} AND {as_of_cond} AND {where}
+                QUALIFY row_number() OVER (PARTITION BY {unit} ORDER BY {order}) = 1
+            )
+            SELECT {dim}count(*) FILTER (WHERE {cond}), count(*) FROM latest
+            {"GROUP BY " + dim.rstrip(", ") + " ORDER BY 1" if group_by else ""}
+        """  # noqa: S608
+        return sql, p.values
+
+    def _reported(self, cat: Catalogue, kpis: list[Kpi], as_of: dt.date) -> dict[str, _Raw]:
+        ids = [k.id for k in kpis]
+        rows = (
+            self.store.cursor()
+            .execute(
+                "SELECT kpi_id, period_end, value FROM progress_reports "
+                "WHERE district = $district AND list_contains($ids, kpi_id) AND period_end <= $as_of "
+                "ORDER BY kpi_id, period_end",
+                {"district": cat.programme.district, "ids": ids, "as_of": as_of},
+            )
+            .fetchall()
+        )
+        by_kpi: dict[str, list[tuple[dt.date, float]]] = defaultdict(list)
+        for kid, period_end, value in rows:
+            by_kpi[kid].append((period_end, float(value)))
+        out = {}
+        for k in kpis:
+            m = k.measure
+            assert isinstance(m, ReportedMeasure)
+            w = self.window(cat, k, as_of)
+            in_window = [(d, v) for d, v in by_kpi.get(k.id, []) if w.start <= d <= w.end]
+            if not in_window:
+                out[k.id] = _Raw(None, has_data=False, inputs={"reports": 0})
+            elif m.value_is == "cumulative":
+                d, v = in_window[-1]
+                out[k.id] = _Raw(v, has_data=True, inputs={"reports": len(in_window), "latest_report": d.isoformat()})
+            else:
+                out[k.id] = _Raw(sum(v for _, v in in_window), has_data=True, inputs={"reports": len(in_window)})
+        return out
+
+    # ------------------------------------------------------------------ trends
+
+    def series(self, kpi_id: str, as_of: dt.date, grain: str = "week") -> pd.DataFrame:
+        """The KPI as it stood at each week or month end of its current window, with the expected line.
+
+        Columns: date, actual, expected, numerator, denominator. Each point is the value a leader would
+        have seen computing the KPI on that date over the same window (same start).
+        """
+        cat, kpi = self.kpi(kpi_id)
+        w = self.window(cat, kpi, as_of)
+        rows = []
+        for end in bucket_ends(w.start, w.end, grain):
+            raw = self._raw_at(cat, kpi, as_of, end)
+            expected = None
+            if kpi.target is not None:
+                expected = expected_by(kpi.target, Window(w.start, end, w.period_start, w.period_end), end)
+            rows.append(
+                {
+                    "date": end,
+                    "actual": raw.value if raw.has_data else None,
+                    "expected": expected,
+                    "numerator": raw.numerator,
+                    "denominator": raw.denominator,
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def _raw_at(self, cat: Catalogue, kpi: Kpi, as_of: dt.date, end: dt.date) -> _Raw:
+        """The raw value over the window of `as_of`, cut at `end` (for trend points)."""
+        w = self.window(cat, kpi, as_of)
+        pinned = Catalogue.model_construct(programme=cat.programme, tasks=cat.tasks, kpis=[kpi], subsidies=[])
+        engine = _PinnedWindow(self.store, {cat.programme.id: pinned}, w.start)
+        return engine._raw(pinned, [kpi], end)[kpi.id]
+
+    # ------------------------------------------------------------------ breakdowns
+
+    def breakdown(self, kpi_id: str, dimension: str, as_of: dt.date) -> pd.DataFrame:
+        """The KPI's value by one dimension over its window: columns [dimension, numerator, denominator, value].
+
+        For counts and sums, numerator is the value and denominator is empty; rates are Σnum/Σden per group.
+        """
+        cat, kpi = self.kpi(kpi_id)
+        if dimension not in kpi.dimensions:
+            raise ValueError(f"{kpi_id} has no dimension {dimension!r}; it has {kpi.dimensions}")
+        w = self.window(cat, kpi, as_of)
+        m = kpi.measure
+        district = cat.programme.district
+        if isinstance(m, CoverageMeasure):
+            sql, params = self._coverage_sql(cat, kpi, as_of, group_by=dimension)
+            df = self.store.cursor().execute(sql, params).df()
+            df.columns = [dimension, "numerator", "denominator"]
+        elif isinstance(m, SqlMeasure):
+            body = (SQL_DIR / m.file).read_text(encoding="utf-8")
+            col = ident(m.source, dimension)
+            sql = f"SELECT {col}, sum(numerator), sum(denominator) FROM ({body}) GROUP BY 1 ORDER BY 1"  # noqa: S608
+            params = {"district": district, "window_start": w.start, "window_end": w.end}
+            df = self.store.cursor().execute(sql, params).df()
+            df.columns = [dimension, "numerator", "denominator"]
+        elif isinstance(m, RatioMeasure | CountMeasure | CountDistinctMeasure | SumMeasure | MeanMeasure):
+            parts = [m.numerator, m.denominator] if isinstance(m, RatioMeasure) else [m]
+            frames = []
+            for sm in parts:
+                p = Params()
+                col = ident(sm.source, dimension)
+                cond = f"{window_sql(sm, w.start, w.end, p)} AND {filter_sql(sm.source, sm.filters, p)}"
+                sql = (
+                    f"SELECT {col} AS dim, {aggregate_sql(sm, 'TRUE')} AS v FROM {relation(sm.source)} "  # noqa: S608
+                    f"WHERE district = {p.add(district)} AND {cond} GROUP BY 1"
+                )
+                frames.append(self.store.cursor().execute(sql, p.values).df().set_index("dim")["v"])
+            if isinstance(m, RatioMeasure):
+                df = pd.concat(frames, axis=1, keys=["numerator", "denominator"]).fillna(0.0)
+            else:
+                df = frames[0].to_frame("numerator")
+                df["denominator"] = None
+            df = df.reset_index(names=dimension).sort_values(dimension)
+        else:
+            raise ValueError(f"{kpi_id}: reported values have no breakdown by {dimension}")
+        df["numerator"] = df["numerator"].astype("float64")
+        if df["denominator"].notna().any():
+            den = df["denominator"].astype("float64")
+            df["value"] = df["numerator"].where(den > 0) / den.where(den > 0)
+        else:
+            df["value"] = df["numerator"]
+        return df.reset_index(drop=True)
+
+
+class _PinnedWindow(Engine):
+    """An engine whose windows start on a fixed date (trend points within one period)."""
+
+    def __init__(self, store: Store, catalogues: dict[str, Catalogue], start: dt.date):
+        super().__init__(store, catalogues)
+        self._start = start
+
+    def window(self, cat: Catalogue, kpi: Kpi, as_of: dt.date) -> Window:
+        w = super().window(cat, kpi, as_of)
+        return Window(self._start, as_of, w.period_start, w.period_end)
+
+
+def bucket_ends(start: dt.date, end: dt.date, grain: str) -> list[dt.date]:
+    """Week (Sunday) or month ends from start to end; the last bucket ends at `end` itself."""
+    out: list[dt.date] = []
+    if grain == "week":
+        d = start + dt.timedelta(days=(6 - start.weekday()))
+        while d < end:
+            out.append(d)
+            d += dt.timedelta(days=7)
+    elif grain == "month":
+        d = start
+        while True:
+            nxt = (d.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+            last = nxt - dt.timedelta(days=1)
+            if last >= end:
+                break
+            out.append(last)
+            d = nxt
+    else:
+        raise ValueError(f"grain must be week or month, not {grain!r}")
+    out.append(end)
+    return out

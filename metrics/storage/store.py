@@ -1,0 +1,216 @@
+"""The DuckDB store: one file, one writer, a cursor per request, schema migrations, transactions.
+
+`Store` owns every database access of the core (datasette's `Database`): callers pass SQL text that
+lives under metrics/ and bound parameters, never values pasted into SQL.
+
+    >>> store = Store.open("data/kpi.duckdb")      # creates and migrates if needed
+    >>> with store.transaction() as cur:
+    ...     cur.execute("INSERT INTO uploads ...", params)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from metrics.contract.records import RECORD_TYPES, RecordType
+from metrics.storage import clock
+
+__all__ = ["DEFAULT_DB", "MIGRATIONS_DIR", "Store", "StoreError", "default_db_path"]
+
+DEFAULT_DB = Path("data/kpi.duckdb")
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+class StoreError(RuntimeError):
+    """A database that cannot be opened or migrated; the message says why in Chinese and English."""
+
+
+def default_db_path() -> Path:
+    """`KPI_DB` from the environment, else data/kpi.duckdb."""
+    return Path(os.environ.get("KPI_DB", str(DEFAULT_DB)))
+
+
+def _migrations() -> list[tuple[int, str, str]]:
+    found = []
+    for p in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        m = re.match(r"(\d+)_", p.name)
+        if m:
+            found.append((int(m.group(1)), p.name, p.read_text(encoding="utf-8")))
+    return found
+
+
+SCHEMA_VERSION = max(v for v, _, _ in _migrations())
+
+
+class Store:
+    """A DuckDB database file with the KPI schema. Thread-safe: each call takes its own cursor."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path | None):
+        self._con = con
+        self.path = path
+        self._write_lock = threading.RLock()
+
+    # ------------------------------------------------------------------ opening
+
+    @classmethod
+    def open(
+        cls, path: Path | str | None = None, *, read_only: bool = False, migrate: bool = True, wait_seconds: float = 0.0
+    ) -> Store:
+        """Open (and create) the database file; migrations run unless read_only.
+
+        DuckDB lets one process hold a file; if another does, retry for up to `wait_seconds`, then fail clearly.
+        """
+        p = Path(path) if path is not None else default_db_path()
+        if read_only and not p.exists():
+            raise StoreError(f"数据库文件不存在 / database file not found: {p}")
+        if not read_only:
+            p.parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + max(0.0, wait_seconds)
+        while True:
+            try:
+                con = duckdb.connect(str(p), read_only=read_only)
+                break
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower():
+                    raise StoreError(f"无法打开数据库 {p} / cannot open {p}: {exc}") from exc
+                if time.monotonic() >= deadline:
+                    raise StoreError(
+                        f"数据库 {p} 正被另一个进程（通常是正在运行的看板）占用，等待 {wait_seconds:g} 秒后仍未释放。"
+                        "请在看板的“数据上传”页面导入，或先停止看板再运行命令。"
+                        f" / {p} is held by another process (usually the running dashboard); waited {wait_seconds:g} s. "
+                        "Import through the app's upload page, or stop the app first."
+                    ) from exc
+                time.sleep(0.25)
+        store = cls(con, p)
+        if migrate and not read_only:
+            store.migrate()
+        return store
+
+    @classmethod
+    def memory(cls) -> Store:
+        """An in-memory database with the full schema, for tests."""
+        store = cls(duckdb.connect(":memory:"), None)
+        store.migrate()
+        return store
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ schema
+
+    def schema_version(self) -> int:
+        exists = (
+            self._con.cursor()
+            .execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'")
+            .fetchone()
+        )
+        if not exists or exists[0] == 0:
+            return 0
+        row = self._con.cursor().execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
+        return int(row[0]) if row else 0
+
+    def _applied_versions(self) -> set[int]:
+        if self.schema_version() == 0:
+            return set()
+        return {int(v) for (v,) in self._con.cursor().execute("SELECT version FROM schema_version").fetchall()}
+
+    def migrate(self) -> list[str]:
+        """Apply pending migrations, each in its own transaction; returns the names applied."""
+        applied = []
+        done = self._applied_versions()
+        for version, name, sql in _migrations():
+            if version in done:  # by number, not "above the highest": a migration merged late still runs
+                continue
+            with self.transaction() as cur:
+                cur.execute(sql)
+                cur.execute("INSERT INTO schema_version VALUES (?, ?, ?)", [version, name, clock.now()])
+            applied.append(name)
+        return applied
+
+    # ------------------------------------------------------------------ access
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor of its own for one request (DuckDB cursors are not shared across threads)."""
+        return self._con.cursor()
+
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        return self.cursor().execute(sql, params).fetchall()
+
+    def query_arrow(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pa.Table:
+        return self.cursor().execute(sql, params).to_arrow_table()
+
+    def query_df(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Any:
+        return self.cursor().execute(sql, params).df()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One write, all or nothing: commits on success, rolls back on any exception."""
+        with self._write_lock:
+            cur = self._con.cursor()
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                yield cur
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            else:
+                cur.execute("COMMIT")
+            finally:
+                cur.close()
+
+    def data_version(self) -> int:
+        """Bumped by every write that changes records; keys the dashboard's caches."""
+        row = self.cursor().execute("SELECT version FROM data_version").fetchone()
+        return int(row[0]) if row else 0
+
+    def change_version(self) -> int:
+        """The newest change-log id: grows with every write that is logged (ledger, users, uploads)."""
+        row = self.cursor().execute("SELECT coalesce(max(change_id), 0) FROM change_log").fetchone()
+        return int(row[0]) if row else 0
+
+    @staticmethod
+    def bump_data_version(cur: duckdb.DuckDBPyConnection) -> None:
+        cur.execute("UPDATE data_version SET version = version + 1, changed_at = ?", [clock.now()])
+
+    # ------------------------------------------------------------------ bulk
+
+    def bulk_insert(self, record: str | RecordType, table: pa.Table, *, replace: bool = False) -> int:
+        """Append an Arrow table of one record type in one transaction (demo data, restores).
+
+        Columns are matched by name and cast to the schema's types; no change log (not an upload).
+        """
+        rt = RECORD_TYPES[record] if isinstance(record, str) else record
+        missing = [c for c in rt.column_names if c not in table.column_names]
+        if missing:
+            raise ValueError(f"{rt.name}: missing columns {missing}")
+        cols = ", ".join(rt.column_names)
+        casts = ", ".join(f"CAST({c} AS {rt.column(c).sql_type}) AS {c}" for c in rt.column_names)
+        with self.transaction() as cur:
+            if replace:
+                cur.execute(f"DELETE FROM {rt.name}")  # noqa: S608 - names come from the record spec
+            cur.register("_bulk", table)
+            cur.execute(f"INSERT INTO {rt.name} ({cols}) SELECT {casts} FROM _bulk")  # noqa: S608
+            cur.unregister("_bulk")
+            self.bump_data_version(cur)
+        return table.num_rows
+
+    def count(self, record: str) -> int:
+        rt = RECORD_TYPES[record]
+        row = self.cursor().execute(f"SELECT count(*) FROM {rt.name}").fetchone()  # noqa: S608
+        return int(row[0]) if row else 0
