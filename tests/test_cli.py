@@ -109,3 +109,48 @@ def test_import_exit_status_and_messages(tmp_path: Path) -> None:
     assert "第3行" in r.output and "统一社会信用代码" in r.output and "岗位数量" in r.output
     with Store.open(db, read_only=True) as store:
         assert store.count("vacancies") == 1  # the good file landed, the bad one wrote nothing
+
+
+def _vacancies(path: Path, district: str) -> Path:
+    head = ["岗位信息编号", "所属区", "统一社会信用代码", "采集日期", "所属行业", "岗位数量"]
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([head, [f"V-{district}", district, "91110112MA00000001", "2026-03-01", "制造业", "5"]])
+    return path
+
+
+def test_each_command_acts_as_an_account_or_as_the_operator(tmp_path: Path, monkeypatch) -> None:
+    """--user names an active account and gets the app's checks; without it an operator command is recorded
+    as cli:<login>; a command that needs an account refuses without one (docs/architecture.md)."""
+    from metrics.auth.users import create_demo_accounts
+
+    monkeypatch.setenv("USER", "zhang.ops")
+    db = str(tmp_path / "k.duckdb")
+    with Store.open(db) as store:
+        create_demo_accounts(store)
+    xicheng, tongzhou = (
+        _vacancies(tmp_path / "vacancies_xc.csv", "西城区"),
+        _vacancies(tmp_path / "vacancies_tz.csv", "通州区"),
+    )
+    run = CliRunner().invoke
+    # hrss is 西城区人力社保局: its own district's file imports, another district's is refused and logged
+    assert run(main, ["import", "--db", db, "--user", "hrss", str(xicheng)]).exit_code == 0
+    r = run(main, ["import", "--db", db, "--user", "hrss", str(tongzhou)])
+    assert r.exit_code == 1 and "只能上传西城区的数据" in r.output
+    r = run(main, ["import", "--db", db, "--user", "nobody", str(tongzhou)])
+    assert r.exit_code == 1 and "账号不存在或已停用：nobody" in r.output
+    assert run(main, ["import", "--db", db, str(tongzhou)]).exit_code == 0  # the operator
+    with Store.open(db, read_only=True) as store:
+        assert store.execute("SELECT user_name, unit_name, district FROM uploads ORDER BY upload_id") == [
+            ("hrss", "区人力社保局", "西城区"),
+            ("cli:zhang.ops", None, None),
+        ]
+        assert store.execute("SELECT user_name, allowed FROM access_log WHERE action = 'upload.write'") == [
+            ("hrss", False)
+        ]
+    out = tmp_path / "b.html"
+    r = run(main, ["report", "weekly", "--db", db, "--as-of", "2026-11-21", "--out", str(out)])
+    assert r.exit_code == 2 and "--user" in r.output  # the briefing lists tasks: it needs an account
+    r = run(main, ["report", "weekly", "--db", db, "--as-of", "2026-11-21", "--out", str(out), "--user", "press"])
+    assert r.exit_code == 1 and "无权限" in r.output and not out.exists()
+    r = run(main, ["report", "weekly", "--db", db, "--as-of", "2026-11-21", "--out", str(out), "--user", "leader"])
+    assert r.exit_code == 0 and out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from metrics.cli.common import DB_OPTION, open_store
+from metrics.cli.common import DB_OPTION, account, open_store, operator_name, user_option
 from metrics.ingest.guard import MAX_UPLOAD_MB
 from metrics.storage import clock
 from metrics.storage.store import Store, default_db_path
@@ -167,8 +167,10 @@ def _compute_table(results: list[Any], day: dt.date) -> None:
 @main.command(name="import")
 @DB_OPTION
 @click.option("--type", "record_type", default=None, help="Record type (default: from the file name).")
-@click.option("--user", default="cli", show_default=True, help="Who imports (recorded in the change log).")
-@click.option("--unit", default=None, help="Uploading unit, e.g. 区人力社保局.")
+@user_option(required=False)
+@click.option(
+    "--unit", default=None, help="Uploading unit without --user, e.g. 区人力社保局 (with --user: the account's)."
+)
 @click.option(
     "--max-size",
     "max_size",
@@ -179,15 +181,24 @@ def _compute_table(results: list[Any], day: dt.date) -> None:
 )
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_(
-    db: Path | None, record_type: str | None, user: str, unit: str | None, max_size: float, files: tuple[Path, ...]
+    db: Path | None,
+    record_type: str | None,
+    user: str | None,
+    unit: str | None,
+    max_size: float,
+    files: tuple[Path, ...],
 ) -> None:
     """Validate each file whole and write it in one transaction; any bad row rejects the file.
 
-    Each file is read in a worker process with memory, CPU and time limits (docs/uploads.md)."""
+    Each file is read in a worker process with memory, CPU and time limits (docs/uploads.md). With --user the
+    file goes through the same permission-checked upload as the app's 数据上传 page (a department account
+    imports its own district's rows only)."""
     from rich.progress import Progress
 
+    from metrics.auth.access import AccessDenied
     from metrics.ingest.guard import GuardLimits
-    from metrics.ingest.load import import_parsed
+    from metrics.ingest.load import ImportReport, import_parsed
+    from metrics.ingest.uploads import upload
     from metrics.ingest.worker import WorkerLimits, parse_isolated
 
     try:
@@ -197,6 +208,7 @@ def import_(
 
     failed = 0
     with _open(db) as store, Progress(transient=True, disable=not sys.stderr.isatty()) as bar:
+        principal = account(store, user) if user is not None else None
         for path in files:
             task = bar.add_task(f"校验 {path.name}", total=None)
 
@@ -205,7 +217,16 @@ def import_(
 
             parsed = parse_isolated(path, path.name, record_type, limits=limits, progress=progress)
             bar.remove_task(task)
-            report = import_parsed(store, parsed, user=user, unit=unit)
+            report: ImportReport
+            if principal is None:
+                report = import_parsed(store, parsed, user=operator_name(), unit=unit)
+            else:
+                try:
+                    report = upload(store, principal, parsed)
+                except AccessDenied as exc:  # refused and logged by the service; nothing written
+                    failed += 1
+                    click.echo(f"{path.name}：{exc} / refused for {principal.user}", err=True)
+                    continue
             for w in report.warnings:
                 click.echo(f"警告 / warning: {path.name}: {w}", err=True)
             if report.ok:
@@ -255,15 +276,20 @@ def report() -> None:
 @click.option("--as-of", "as_of", default=None, help="Briefing date YYYY-MM-DD (default: today).")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="HTML file.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
-def weekly(db: Path | None, as_of: str | None, out: Path, lang: str) -> None:
-    """One self-contained, printable HTML page: status counts, changes since last week, stale data."""
-    from metrics.auth.access import Principal
+@user_option(required=True)
+def weekly(db: Path | None, as_of: str | None, out: Path, lang: str, user: str) -> None:
+    """One self-contained, printable HTML page: status counts, changes since last week, stale data, and the
+    overdue tasks the account may see (--user, e.g. leader)."""
+    from metrics.auth.access import AccessDenied
     from metrics.ledger.scorecard import overdue_tasks_frame
     from metrics.reports.briefing import weekly_briefing
 
     day = _as_of(as_of)
     with _open(db, read_only=True) as store:
-        overdue = overdue_tasks_frame(store, Principal("cli", "leader"), day)
+        try:
+            overdue = overdue_tasks_frame(store, account(store, user), day)
+        except AccessDenied as exc:
+            raise click.ClickException(str(exc)) from None
         html = weekly_briefing(store, day, lang=lang, overdue_tasks=overdue)
     out.write_text(html, encoding="utf-8")
     click.echo(f"周报已生成 / weekly briefing written: {out} ({len(html.encode('utf-8')) / 1024:.0f} KB)")

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import click
 
-from metrics.auth.access import AccessDenied, Principal
-from metrics.auth.users import refresh_principal
-from metrics.cli.common import DB_OPTION, open_store
+from metrics.auth.access import AccessDenied
+from metrics.cli.common import DB_OPTION, account, open_store, user_option
 from metrics.releases.disclosure import DEFAULT_THRESHOLD
 from metrics.releases.service import (
     Release,
@@ -25,18 +24,10 @@ from metrics.releases.service import (
     list_releases,
     publish_release,
 )
-from metrics.storage.store import Store
 
 __all__ = ["release"]
 
-_USER = click.option("--user", "user", required=True, help="账号（发布由 office 角色执行）/ account acting")
-
-
-def _principal(store: Store, user: str) -> Principal:
-    p = refresh_principal(store, Principal(user, "press"))
-    if p is None:
-        raise click.ClickException(f"账号不存在或已停用 / no active account {user!r}")
-    return p
+_USER = user_option(required=True)
 
 
 def _fail(exc: Exception) -> click.ClickException:
@@ -66,11 +57,11 @@ def create_cmd(
     with open_store(db) as store:
         try:
             rid, warnings = create_release(
-                store, _principal(store, user), day, title=title, kpi_ids=list(kpis) or None, threshold=threshold
+                store, account(store, user), day, title=title, kpi_ids=list(kpis) or None, threshold=threshold
             )
         except (ReleaseError, AccessDenied) as exc:
             raise _fail(exc) from exc
-        rel = get_release(store, _principal(store, user), rid)
+        rel = get_release(store, account(store, user), rid)
     click.echo(f"已生成草稿 #{rid}（{rel.content['title']}）：{_summary(rel)}")
     for w in warnings:
         click.echo(f"  提示：{w}")
@@ -90,10 +81,10 @@ def publish_cmd(db: Path | None, user: str, ref: str) -> None:
     """Publish a draft (by id); it gets its number and never changes again."""
     with open_store(db) as store:
         try:
-            number = publish_release(store, _principal(store, user), ref)
+            number = publish_release(store, account(store, user), ref)
         except (ReleaseError, AccessDenied) as exc:
             raise _fail(exc) from exc
-        rel = get_release(store, _principal(store, user), number)
+        rel = get_release(store, account(store, user), number)
     click.echo(f"已发布 {rel.label}（{number}）：{_summary(rel)}")
 
 
@@ -105,7 +96,7 @@ def discard_cmd(db: Path | None, user: str, ref: str) -> None:
     """Discard a draft."""
     with open_store(db) as store:
         try:
-            discard_release(store, _principal(store, user), ref)
+            discard_release(store, account(store, user), ref)
         except (ReleaseError, AccessDenied) as exc:
             raise _fail(exc) from exc
     click.echo(f"草稿 {ref} 已作废")
@@ -120,7 +111,7 @@ def list_cmd(db: Path | None, user: str, drafts: bool, fmt: str) -> None:
     """The release archive, newest first."""
     with open_store(db) as store:
         try:
-            rels = list_releases(store, _principal(store, user), include_drafts=drafts)
+            rels = list_releases(store, account(store, user), include_drafts=drafts)
         except AccessDenied as exc:
             raise _fail(exc) from exc
     if fmt == "json":
@@ -165,7 +156,7 @@ def export_cmd(db: Path | None, user: str, ref: str, out: Path, fmt: str) -> Non
 
     with open_store(db) as store:
         try:
-            rel = get_release(store, _principal(store, user), ref)
+            rel = get_release(store, account(store, user), ref)
         except (ReleaseError, AccessDenied) as exc:
             raise _fail(exc) from exc
     try:
