@@ -36,3 +36,21 @@ def test_pages_hold_no_sql() -> None:
 def test_streamlit_keeps_xsrf_protection() -> None:
     config = (ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8")
     assert "enableXsrfProtection = true" in config
+
+
+def test_every_data_file_the_core_reads_ships_in_the_package() -> None:
+    """Catalogue YAML, source documents, measure SQL and migrations are package data, so an installed wheel
+    finds them (the source documents once lived outside the package and would not have)."""
+    import fnmatch
+    import tomllib
+
+    globs = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["package-data"]
+    patterns = globs["metrics"]
+    data = [
+        p.relative_to(ROOT / "metrics").as_posix()
+        for p in (ROOT / "metrics").rglob("*")
+        if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts
+    ]
+    assert {"catalogue/sources/tongzhou-2025.txt", "kpi/sql/contract_signing_rate.sql"} <= set(data)
+    missing = [f for f in data if not any(fnmatch.fnmatchcase(f, g) for g in patterns)]
+    assert missing == [], f"add these to [tool.setuptools.package-data] in pyproject.toml: {missing}"

@@ -30,6 +30,7 @@ from metrics.catalogue.models import (
     Target,
     Task,
 )
+from metrics.contract.errors import KpiError
 from metrics.contract.records import DISTRICTS, RECORD_TYPES, known_columns
 
 __all__ = [
@@ -49,11 +50,11 @@ __all__ = [
 ]
 
 CATALOGUE_DIR = Path(__file__).parent
-SOURCES_DIR = Path(__file__).resolve().parents[2] / "data" / "sources"
+SOURCES_DIR = Path(__file__).resolve().parent / "sources"  # package data: found in a wheel too
 SQL_DIR = Path(__file__).resolve().parents[1] / "kpi" / "sql"
 
 
-class CatalogueError(ValueError):
+class CatalogueError(KpiError, ValueError):
     """A catalogue file that does not load or breaks a cross-check; lists every problem."""
 
     def __init__(self, path: Path | str, problems: list[str]):
@@ -69,7 +70,7 @@ def _squash(text: str) -> str:
 
 @functools.cache
 def source_text(programme_id: str) -> str:
-    """The full text of a programme's source document, as kept under data/sources/."""
+    """The full text of a programme's source document, as kept under metrics/catalogue/sources/."""
     return (SOURCES_DIR / f"{programme_id}.txt").read_text(encoding="utf-8")
 
 
@@ -200,7 +201,7 @@ def _quotes(cat: Catalogue) -> Iterator[str]:
     try:
         text = _squash(source_text(cat.programme.id))
     except FileNotFoundError:
-        yield f"no source document data/sources/{cat.programme.id}.txt"
+        yield f"no source document metrics/catalogue/sources/{cat.programme.id}.txt"
         return
     items: list[tuple[str, str | None]] = [(f"kpi {k.id}", k.quote) for k in cat.kpis]
     items += [(f"subsidy {s.id}", s.quote) for s in cat.subsidies]
