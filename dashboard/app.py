@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from dashboard import auth, state  # noqa: E402
+from dashboard import auth, navigation, state  # noqa: E402
 from dashboard.i18n import LANGS, lang, t  # noqa: E402
 from metrics.storage import clock  # noqa: E402
 
@@ -50,61 +50,18 @@ def filters() -> None:
 HERE = Path(__file__).resolve().parent
 
 
-def page(file: str, key: str, icon: str, url: str, default: bool = False) -> st.Page:
-    return st.Page(HERE / "views" / file, title=t(key), icon=icon, url_path=url, default=default)
+def page(spec: navigation.PageSpec, default: bool = False) -> st.Page:
+    return st.Page(HERE / "views" / spec.file, title=t(spec.title), icon=spec.icon, url_path=spec.url, default=default)
 
-
-# Each role sees only its pages; the service layer checks every read and write again.
-PAGES: dict[str, list[tuple[str, str, str, str]]] = {
-    "overview": [("overview.py", "nav_overview", ":material/dashboard:", "overview")],
-    "detail": [("kpi_detail.py", "nav_detail", ":material/query_stats:", "kpi")],
-    "programmes": [("programmes.py", "nav_programmes", ":material/description:", "programmes")],
-    "delivery": [("delivery.py", "nav_delivery", ":material/payments:", "delivery")],
-    "press": [("press.py", "nav_press", ":material/campaign:", "press")],
-    "releases": [("releases.py", "nav_releases", ":material/approval:", "releases")],
-    "ledger": [("ledger.py", "nav_ledger", ":material/assignment:", "ledger")],
-    "scorecard": [("scorecard.py", "nav_scorecard", ":material/leaderboard:", "scorecard")],
-    "uploads": [("uploads.py", "nav_uploads", ":material/upload_file:", "uploads")],
-    "audit": [("audit.py", "nav_audit", ":material/history:", "audit")],
-}
-# The permission each page's own check asks for (state.require in the page).
-PAGE_ACTIONS: dict[str, str] = {
-    "overview": "kpi.read",
-    "kpi": "kpi.read",
-    "programmes": "kpi.read",
-    "delivery": "kpi.read",
-    "press": "release.read_published",
-    "releases": "release.manage",
-    "ledger": "ledger.read",
-    "scorecard": "ledger.read",
-    "uploads": "upload.write",
-    "audit": "audit.read",
-}
-ROLE_PAGES: dict[str, list[str]] = {
-    "leader": ["overview", "detail", "programmes", "delivery", "ledger", "scorecard", "press"],
-    "office": [
-        "overview",
-        "detail",
-        "programmes",
-        "delivery",
-        "ledger",
-        "scorecard",
-        "uploads",
-        "releases",
-        "press",
-        "audit",
-    ],
-    "department": ["overview", "detail", "programmes", "ledger", "uploads", "scorecard", "delivery"],
-    "admin": ["overview", "detail", "programmes", "uploads", "audit"],
-    "press": ["press"],
-}
 
 principal = auth.current()
 if principal is None:
     # Every page is registered (hidden) so a shared link resolves; the login form runs instead of it, and
     # after signing in the visitor lands on the page the link asked for.
-    login = page("login.py", "login", ":material/login:", "login", default=True)
-    every = [login, *(page(*spec) for group in PAGES.values() for spec in group)]
+    login = st.Page(
+        HERE / "views" / "login.py", title=t("login"), icon=":material/login:", url_path="login", default=True
+    )
+    every = [login, *(page(spec) for spec in navigation.PAGES)]
     nav = st.navigation(every, position="hidden")
     st.session_state.setdefault("after_login", (nav.url_path, st.query_params.to_dict()))
     if state.store() is None:
@@ -118,14 +75,15 @@ if principal is None:
         login_form.render()
     st.stop()
 else:
-    entries = [spec for group in ROLE_PAGES[principal.role] for spec in PAGES[group]]
-    pages = [page(*spec, default=i == 0) for i, spec in enumerate(entries)]
+    # the pages whose permission the role holds (metrics.auth.access); each page checks again when it runs
+    specs = navigation.pages_for(principal.role)
+    pages = [page(spec, default=i == 0) for i, spec in enumerate(specs)]
     nav = st.navigation(pages)
     target, query = st.session_state.pop("after_login", ("", {}))
-    wanted = next((p for p, spec in zip(pages, entries, strict=True) if spec[3] == target), None)
+    wanted = next((p for p, spec in zip(pages, specs, strict=True) if spec.url == target), None)
     if wanted is not None and wanted.url_path != nav.url_path:
         st.switch_page(wanted, query_params=query)
-    if wanted is None and target in PAGE_ACTIONS:
+    if wanted is None and target in navigation.BY_URL:
         # a link to a page this role does not have: say so (the service check refuses and logs it)
         from metrics.auth.access import AccessDenied
         from metrics.auth.users import guarded
@@ -133,10 +91,9 @@ else:
         s = state.store()
         try:
             if s is not None:
-                guarded(s, principal, PAGE_ACTIONS[target])
+                guarded(s, principal, navigation.BY_URL[target].action)
         except AccessDenied:
-            key = next(spec[1] for group in PAGES.values() for spec in group if spec[3] == target)
-            st.error(t("denied_page").format(page=t(key)))
+            st.error(t("denied_page").format(page=t(navigation.BY_URL[target].title)))
     if principal.role != "press":
         filters()
     with st.sidebar:

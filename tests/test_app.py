@@ -57,6 +57,7 @@ def small_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             ("press", "press", None, None),
             ("hrss", "department", "区人力社保局", "通州区"),
             ("office", "office", None, None),
+            ("admin", "admin", None, None),
         ):
             add_user(store, None, name, role, unit=unit, district=district)  # no password: sessions set directly
     monkeypatch.setenv("KPI_DB", str(db))
@@ -408,3 +409,56 @@ def test_department_is_refused_the_release_desk_and_press_page(small_db: Path) -
     for page in ("views/releases.py", "views/press.py"):
         with pytest.raises(ValueError):  # not among a department's pages
             at.switch_page(page).run()
+
+
+ROLE_PRINCIPALS = {
+    "leader": LEADER,
+    "office": OFFICE,
+    "department": HRSS,
+    "admin": Principal("admin", "admin"),
+    "press": Principal("press", "press"),
+}
+
+
+def registered_pages(at: AppTest) -> set[str]:
+    """The page files st.navigation registered in the last run (what the navigation shows)."""
+    return {Path(str(info["script_path"])).name for info in at._registered_pages.values()}
+
+
+@pytest.mark.parametrize("role", sorted(ROLE_PRINCIPALS))
+def test_navigation_shows_exactly_the_pages_whose_action_the_role_holds(small_db: Path, role: str) -> None:
+    from dashboard.navigation import PAGES
+    from metrics.auth.access import ACTIONS
+
+    principal = ROLE_PRINCIPALS[role]
+    at = run_app(principal=principal)
+    expected = {p.file for p in PAGES if role in ACTIONS[p.action]}
+    assert registered_pages(at) == expected
+    assert expected  # every role has a home page
+    for spec in PAGES:
+        if spec.file not in expected:  # not in the navigation: opening it by path is refused
+            with pytest.raises(ValueError):
+                at.switch_page(f"views/{spec.file}")
+
+
+def test_every_page_in_the_admins_navigation_runs(small_db: Path) -> None:
+    """The admin holds kpi, ledger and release reads in metrics.auth.access; its pages run without refusal."""
+    from dashboard.navigation import pages_for
+
+    admin = ROLE_PRINCIPALS["admin"]
+    for spec in pages_for("admin"):
+        at = run_page(f"views/{spec.file}", principal=admin)
+        assert not at.error, (spec.file, [e.value for e in at.error])
+        assert at.title, spec.file
+
+
+def test_the_page_table_names_known_actions_and_every_page_file() -> None:
+    from dashboard.navigation import PAGES
+    from metrics.auth.access import ACTIONS
+
+    views = Path(APP).parent / "views"
+    assert {p.file for p in PAGES} == {f.name for f in views.glob("*.py")} - {"login.py"}
+    for spec in PAGES:
+        assert spec.action in ACTIONS, spec
+        source = (views / spec.file).read_text(encoding="utf-8")
+        assert f'require("{spec.action}"' in source, spec  # the page's own check asks for the same action

@@ -16,7 +16,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["ACTIONS", "ACTION_ZH", "OWN_DISTRICT", "ROLES", "AccessDenied", "Principal", "Role", "allowed", "check"]
+__all__ = [
+    "ACTIONS",
+    "ACTION_ZH",
+    "OWN_DISTRICT",
+    "ROLES",
+    "AccessDenied",
+    "Principal",
+    "Role",
+    "allowed",
+    "check",
+    "role_allows",
+]
 
 Role = Literal["leader", "office", "department", "press", "admin"]
 ROLES: tuple[Role, ...] = ("leader", "office", "department", "press", "admin")
@@ -129,6 +140,17 @@ def _refusal(
                 reason=f"无权限：{principal.display} 只能办理{principal.district}的事项，不能{doing}（{where}）。",
             )
     return None
+
+
+def role_allows(role: str, action: str) -> bool:
+    """Whether `role` holds `action` at all — for some resource (a department: its own unit and district).
+
+    What the dashboard's navigation shows; every request is still checked with `check` on its resource.
+    """
+    roles = ACTIONS.get(action)
+    if roles is None:
+        raise KeyError(f"unknown action {action!r}")
+    return role in roles
 
 
 def allowed(
