@@ -28,7 +28,6 @@ __all__ = [
     "feasible_ranges",
     "round_half_up",
     "suppress_counts",
-    "suppressed_label",
 ]
 
 DEFAULT_THRESHOLD = 10
@@ -45,10 +44,6 @@ class Suppressed:
 
     flags: tuple[Flag, ...]
     withheld: bool = False
-
-
-def suppressed_label(threshold: int = DEFAULT_THRESHOLD) -> str:
-    return f"<{threshold}"
 
 
 def round_half_up(value: float, digits: int = 1) -> float:

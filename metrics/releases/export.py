@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from metrics.contract.errors import KpiError
 from metrics.present.export import neutralise
 from metrics.present.format import format_date
 from metrics.releases.service import Release
@@ -49,7 +50,7 @@ CJK_FONTS = (
 )
 
 
-class FontMissing(RuntimeError):
+class FontMissing(KpiError, RuntimeError):
     """No font with Chinese glyphs is installed: charts would show empty boxes."""
 
 
@@ -60,10 +61,6 @@ def _meta(release: Release) -> list[tuple[str, str]]:
         ("数据截至", format_date(release.as_of)),
         ("来源说明", c["source_note"]),
     ]
-
-
-def _programme_names(release: Release) -> dict[str, str]:
-    return {p["id"]: f"{p['district']}·{p['short_title']}" for p in release.content["programmes"]}
 
 
 def headline_frame(release: Release) -> pd.DataFrame:
