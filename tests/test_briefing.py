@@ -12,6 +12,7 @@ from html.parser import HTMLParser
 import pandas as pd
 import pytest
 
+from metrics.kpi import status
 from metrics.kpi.engine import Engine
 from metrics.kpi.snapshots import take_snapshot
 from metrics.kpi.status import STATUSES
@@ -300,3 +301,67 @@ def test_overdue_tasks_table_and_empty_ledger(status_db: tuple[Store, dict]) -> 
     assert "暂无逾期任务" in page and "任务台账尚未启用" not in page
     with pytest.raises(ValueError, match="days_overdue"):
         weekly_briefing(store, AS_OF, catalogues=cats, overdue_tasks=pd.DataFrame({"task_id": ["T1"]}))
+
+
+def test_status_follows_a_kpis_own_thresholds(tiny_duck: Store) -> None:
+    """'live' runs at pace 0.90: at risk by default, on track under its catalogue's own 0.85 / 0.70."""
+    kpis = [dict(STATUS_KPIS[2], target={"value": 10, "period": "year", "on_track_pace": 0.85, "at_risk_pace": 0.7})]
+    kpis.append(count_kpi("big-fairs", 100, ["招聘会"], name_zh="大型招聘会", name_en="Big fairs"))
+    cats = {"tiny": tiny_catalogue(kpis)}
+    insert(tiny_duck, "events", status_events())
+    store = tiny_duck
+    engine = {r.kpi_id: r.status for r in Engine(store, cats).compute(AS_OF)}
+    assert engine == {"live": "on_track", "big-fairs": "off_track"}
+    data = collect_briefing(store, AS_OF, catalogues=cats, generated_at=GENERATED)
+    assert {r.kpi_id: r.status for r in data.results} == engine
+    assert [r.kpi_id for r in data.attention] == ["big-fairs"]
+    for lang in ("zh", "en"):
+        p = Elements(weekly_briefing(store, AS_OF, catalogues=cats, lang=lang, generated_at=GENERATED))
+        overall = {
+            a["data-status"]: int(a["data-count"] or 0) for a in p.with_attr("data-count", **{"data-scope": "overall"})
+        }
+        assert overall == {s: Counter(engine.values()).get(s, 0) for s in STATUSES}
+        assert [a["data-kpi"] for a in p.with_attr("data-kpi") if a.get("data-status")] == ["big-fairs"]
+    # the method notes name the KPI with its own thresholds, and only that one
+    page = weekly_briefing(store, AS_OF, catalogues=cats, generated_at=GENERATED)
+    method = page[page.index('id="method"') :]
+    assert "直播带岗场次（≥0.85 正常，≥0.70 有风险）" in method and "大型招聘会" not in method
+
+
+def test_method_notes_state_the_thresholds_of_the_status_rule(status_db: tuple[Store, dict]) -> None:
+    """The thresholds in the text are the ones the status rule uses: read from the module, not typed here."""
+    store, cats = status_db
+    for lang in ("zh", "en"):
+        page = weekly_briefing(store, AS_OF, catalogues=cats, lang=lang, generated_at=GENERATED)
+        method = html.unescape(page[page.index('id="method"') : page.index('id="footer"')])
+        for pace in (status.ON_TRACK_PACE, status.AT_RISK_PACE, 2 - status.ON_TRACK_PACE, 2 - status.AT_RISK_PACE):
+            assert f"{pace:.2f}" in method, (lang, pace)
+        assert f"{status.TOLERANCE * 100:g}" in method
+        for note in status.rule_notes(lang):
+            assert note in method
+        assert "目录另有规定的指标" not in method and "own thresholds" not in method  # no KPI overrides them
+
+
+def test_method_notes_change_with_the_rule(monkeypatch: pytest.MonkeyPatch, status_db: tuple[Store, dict]) -> None:
+    store, cats = status_db
+    monkeypatch.setattr(status, "ON_TRACK_PACE", 0.9)
+    monkeypatch.setattr(status, "TOLERANCE", 0.03)
+    page = weekly_briefing(store, AS_OF, catalogues=cats, lang="en", generated_at=GENERATED)
+    assert "≥ 0.90 on track" in page and "within 3 points below" in page and "≥ 0.95 on track" not in page
+
+
+def test_movers_progress_is_capped_and_mirrors_ceilings(tiny_duck: Store) -> None:
+    """Progress is metrics.kpi.status.progress: a target met stops moving; a ceiling counts down once passed."""
+    kpis = [
+        count_kpi("over", 2, ["招聘会"]),
+        count_kpi("ceiling", 10, ["直播带岗"], target={"value": 4, "period": "year", "comparator": "<="}),
+    ]
+    cats = {"tiny": tiny_catalogue(kpis)}
+    rows = [ev(i, "直播带岗", D(2026, 2, 1) + dt.timedelta(days=30 * i)) for i in range(5)]
+    rows += [ev(9, "招聘会", D(2026, 5, 5)), ev(10, "招聘会", D(2026, 10, 10)), ev(11, "招聘会", D(2026, 10, 11))]
+    insert(tiny_duck, "events", rows)
+    take_snapshot(tiny_duck, D(2026, 11, 14), catalogues=cats)
+    insert(tiny_duck, "events", [ev(12, "招聘会", D(2026, 11, 16)), ev(13, "直播带岗", D(2026, 11, 16))])
+    data = collect_briefing(tiny_duck, AS_OF, catalogues=cats, generated_at=GENERATED, sparklines=False)
+    # 'over': 3 → 4 fairs against 2, both 100%: not a mover; 'ceiling': 5 → 6 livestreams against ≤ 4
+    assert [(m.kpi_id, m.before_progress, m.after_progress) for m in data.movers] == [("ceiling", 4 / 5, 4 / 6)]

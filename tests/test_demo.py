@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from metrics.catalogue import load_catalogues
 from metrics.contract.records import DISTRICTS, RECORD_TYPES
 from metrics.demo.generate import (
     DEFAULT_AS_OF,
@@ -393,3 +394,24 @@ def test_dictionary_columns_decode_to_spec_values(tables: dict[str, pa.Table]) -
     assert decoded.null_count == 0
     known = {s.name for p in DISTRICT_PROFILES.values() for s in p.streets}
     assert set(pc.unique(decoded).to_pylist()) <= known
+
+
+def test_aimed_statuses_follow_a_kpis_own_thresholds() -> None:
+    """The demo steers by the engine's status rule (metrics.kpi.status), per-KPI overrides included:
+    the vacancies KPI aims at pace 0.88, at risk by default."""
+    cats = load_catalogues()
+    pid = next(p for p, c in cats.items() if any(k.id == "tz-vacancies-collected" for k in c.kpis))
+
+    def with_paces(on: float, risk: float) -> dict:
+        cat = cats[pid]
+        kpis = [
+            k.model_copy(update={"target": k.target.model_copy(update={"on_track_pace": on, "at_risk_pace": risk})})
+            if k.id == "tz-vacancies-collected" and k.target is not None
+            else k
+            for k in cat.kpis
+        ]
+        return {**cats, pid: cat.model_copy(update={"kpis": kpis})}
+
+    assert aimed_statuses(cats)["tz-vacancies-collected"] == "at_risk"
+    assert aimed_statuses(with_paces(0.85, 0.7))["tz-vacancies-collected"] == "on_track"
+    assert aimed_statuses(with_paces(0.95, 0.9))["tz-vacancies-collected"] == "off_track"

@@ -7,7 +7,22 @@ import datetime as dt
 import pytest
 
 from metrics.catalogue.models import Target
-from metrics.kpi.status import assess, cumulative_window, expected_by, month_window, window_for, year_window
+from metrics.kpi.status import (
+    AT_RISK_PACE,
+    ON_TRACK_PACE,
+    TOLERANCE,
+    assess,
+    cumulative_window,
+    expected_by,
+    expected_share,
+    month_window,
+    pace_bands,
+    pace_status,
+    progress,
+    share_status,
+    window_for,
+    year_window,
+)
 
 D = dt.date
 AS_OF = D(2026, 11, 21)  # day 325 of 365
@@ -153,3 +168,31 @@ def test_rate_window_can_be_cumulative() -> None:
     t = Target(value=0.98, period="rate", window="cumulative")
     w = window_for(t, AS_OF, D(2025, 1, 1))
     assert (w.start, w.end) == (D(2025, 1, 1), AS_OF)
+
+
+def test_progress_is_capped_and_mirrors_ceilings() -> None:
+    assert progress(150, 300) == pytest.approx(0.5)
+    assert progress(450, 300) == 1.0  # a target met is 100%, however far past it
+    assert progress(3, 4, "<=") == 1.0 and progress(5, 4, "<=") == pytest.approx(0.8)  # a ceiling
+    assert progress(None, 300) is None and progress(1, None) is None and progress(1, 0) is None
+    assert progress(float("nan"), 3) is None
+
+
+def test_pace_and_share_status_honour_overrides() -> None:
+    t = Target(value=300, period="year", on_track_pace=0.85, at_risk_pace=0.7)
+    assert [pace_status(t, p) for p in (0.86, 0.85, 0.72, 0.69)] == ["on_track", "on_track", "at_risk", "off_track"]
+    ceiling = Target(value=300, comparator="<=", period="year", on_track_pace=0.9, at_risk_pace=0.8)
+    assert pace_bands(ceiling) == pytest.approx((1.1, 1.2))
+    assert [pace_status(ceiling, p) for p in (1.1, 1.15, 1.25)] == ["on_track", "at_risk", "off_track"]
+    rate = Target(value=0.9, period="rate", tolerance=0.05)
+    assert [share_status(rate, v) for v in (0.9, 0.86, 0.84)] == ["achieved", "at_risk", "off_track"]
+    assert (ON_TRACK_PACE, AT_RISK_PACE, TOLERANCE) == (0.95, 0.8, 0.02)  # docs/kpi-semantics.md
+
+
+def test_expected_share_is_what_the_engine_pro_rates_by() -> None:
+    year = year_target()
+    assert expected_share(year, AS_OF, D(2025, 1, 1)) == pytest.approx(325 / 365)
+    assert expected_share(Target(value=0.9, period="rate"), AS_OF, D(2025, 1, 1)) == 1.0
+    cum = Target(value=60, period="cumulative", start=D(2025, 1, 1), deadline=D(2027, 12, 31))
+    w = window_for(cum, AS_OF, D(2025, 1, 1))
+    assert expected_share(cum, AS_OF, D(2025, 1, 1)) * 60 == pytest.approx(expected_by(cum, w, AS_OF))

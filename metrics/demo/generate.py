@@ -39,6 +39,7 @@ from metrics.contract.records import (
     RECORD_TYPES,
     SURVEY_DIMENSIONS,
 )
+from metrics.kpi.status import expected_share, pace_status, share_status
 from metrics.storage.store import Store
 
 __all__ = [
@@ -727,26 +728,6 @@ def kpi_role(kpi: Kpi) -> str | None:
     return None
 
 
-def _expected_share(target: Target, cal: _Calendar, programme_start: dt.date) -> float:
-    """The share of the target expected by as_of (DESIGN §3)."""
-    if target.period == "year":
-        return cal.year_elapsed(cal.as_of.year)
-    if target.period == "month":
-        days = (dt.date(cal.as_of.year + cal.as_of.month // 12, cal.as_of.month % 12 + 1, 1) - dt.timedelta(days=1)).day
-        return cal.as_of.day / days
-    if target.period == "cumulative":
-        start = target.start or programme_start
-        assert target.deadline is not None
-        return min(max((cal.as_of - start).days / (target.deadline - start).days, 0.0), 1.0)
-    return 1.0
-
-
-def _status(pace: float, achieved: bool) -> str:
-    if achieved:
-        return "achieved"
-    return "on_track" if pace >= 0.95 else "at_risk" if pace >= 0.80 else "off_track"
-
-
 @dataclass
 class _Programme:
     """One catalogue with its district profile and the KPIs the generator steers, by role."""
@@ -814,15 +795,13 @@ def aimed_statuses(catalogues: Mapping[str, Catalogue] | None = None, as_of: dt.
                 "local_hiring": p.local_hiring,
             }.get(role)
             if value is not None:
-                ok = value >= t.value if t.higher_is_better else value <= t.value
-                gap = t.value - value if t.higher_is_better else value - t.value
-                out[kpi.id] = "achieved" if ok else "at_risk" if gap <= t.tolerance + 1e-9 else "off_track"
+                out[kpi.id] = share_status(t, value)
             elif role == "livestreams":
                 out[kpi.id] = "achieved"
             else:
                 pace = p.aims.get(role, 1.0)
-                share = _expected_share(t, cal, prog.start)
-                out[kpi.id] = _status(pace, pace * share >= 1.0)
+                share = expected_share(t, cal.as_of, prog.start)
+                out[kpi.id] = "achieved" if pace * share >= 1.0 else pace_status(t, pace)
     return out
 
 
@@ -1126,7 +1105,7 @@ def _training_counts(ctx: _Context, prof: DistrictProfile) -> list[tuple[int, in
     if prog is not None and target is not None and kpi is not None:
         cats = _filter_values(kpi.measure.filters, "course_category") or set(COURSE_CATEGORIES)  # type: ignore[union-attr]
         share_in = sum(p for c, p in zip(COURSE_CATEGORIES, _CATEGORY_MIX_CARE, strict=True) if c in cats)
-        wanted = prof.aims.get("skills_training", 1.0) * target.value * _expected_share(target, cal, prog.start)
+        wanted = prof.aims.get("skills_training", 1.0) * target.value * expected_share(target, cal.as_of, prog.start)
         total = wanted * ctx.scale / max(share_in, 1e-6)
         weights = [(hi - lo) * cal.growth[int(cal.year[lo])] for lo, hi, _, mix in spans if mix]
         counts = np.round(total * np.array(weights) / max(sum(weights), 1e-9)).astype(int) if weights else []
@@ -1165,7 +1144,7 @@ def _trainings(ctx: _Context, prof: DistrictProfile) -> pa.Table:
     target = prog.target("skill_evaluations") if prog is not None else None
     if prog is not None and target is not None:
         in_window = day >= cal.index(max(target.start or prog.start, START))
-        wanted = prof.aims.get("skill_evaluations", 1.0) * target.value * _expected_share(target, cal, prog.start)
+        wanted = prof.aims.get("skill_evaluations", 1.0) * target.value * expected_share(target, cal.as_of, prog.start)
         expected = float((p_eval * completed * in_window).sum())
         if expected > 0:
             p_eval = np.where(in_window, np.minimum(p_eval * wanted * ctx.scale / expected, 0.97), p_eval)
@@ -2031,7 +2010,7 @@ def _progress_reports(ctx: _Context) -> pa.Table:
                 continue
             fraction = kpi.unit == "%" or (t is not None and t.value <= 1.0)
             if t is not None and status is not None:
-                share = _expected_share(t, cal, prog.start)
+                share = expected_share(t, cal.as_of, prog.start)
                 if status == "achieved":
                     final = t.value * (1.0 if fraction else rng.uniform(1.02, 1.1))
                 else:

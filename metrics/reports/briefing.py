@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,7 +28,16 @@ from metrics.contract.records import RECORD_TYPES
 from metrics.kpi.engine import Engine, KpiResult
 from metrics.kpi.freshness import REPORTED_WITHIN_DAYS, stale_data, stale_reported_kpis
 from metrics.kpi.snapshots import load_snapshot, previous_snapshot_date
-from metrics.kpi.status import STATUSES, URGENCY
+from metrics.kpi.status import (
+    AT_RISK_PACE,
+    ON_TRACK_PACE,
+    STATUSES,
+    TOLERANCE,
+    URGENCY,
+    pace_bands,
+    progress,
+    rule_notes,
+)
 from metrics.present.format import STATUS_COLORS, format_date, format_value, status_label
 from metrics.storage import clock
 from metrics.storage.store import Store
@@ -96,15 +104,6 @@ class BriefingData:
 def _count(results: list[KpiResult]) -> dict[str, int]:
     c = Counter(r.status for r in results)
     return {s: c.get(s, 0) for s in STATUSES}
-
-
-def _progress(actual: Any, target: Any) -> float | None:
-    if actual is None or target is None:
-        return None
-    a, t = float(actual), float(target)
-    if math.isnan(a) or math.isnan(t) or t == 0:
-        return None
-    return a / t
 
 
 def _snapshot_map(store: Store, day: dt.date) -> dict[str, dict[str, Any]]:
@@ -187,7 +186,7 @@ def collect_briefing(
             if _as_date(b["window_start"]) != r.window_start:
                 skipped.append(r.kpi_id)  # a new period began: progress is not comparable
                 continue
-            p0, p1 = _progress(b["actual"], b["target"]), _progress(r.actual, r.target)
+            p0, p1 = progress(b["actual"], b["target"], r.comparator), progress(r.actual, r.target, r.comparator)
             if p0 is None or p1 is None or abs(p1 - p0) < 1e-12:
                 continue
             movers.append(Mover(r.kpi_id, r.programme, float(b["actual"]), float(r.actual or 0.0), p0, p1, r))
@@ -300,33 +299,57 @@ TEXT: dict[str, dict[str, str]] = {
     "chart_label": {"zh": "各项目指标状态分布", "en": "KPI status by programme"},
 }
 
+# The method notes after the status rule's own (metrics.kpi.status.rule_notes, docs/kpi-semantics.md).
 METHOD: dict[str, list[str]] = {
     "zh": [
-        "计数、合计类指标：应完成量 = 目标 × 时间进度（年度、月度目标按已过天数占比，累计目标按起止日期之间的进度）；"
-        "进度比 = 实际 ÷ 应完成量，≥0.95 为进度正常，≥0.80 为有风险，否则为滞后；实际达到目标为已达标。",
-        "比率、覆盖率类指标：由分子、分母合计得出，不平均百分比；达到目标为已达标，低于目标2个百分点以内为有风险，否则为滞后。"
-        "以上阈值为默认值，个别指标在目录中另有规定的从其规定。",
         "无数据：统计期内没有记录，不视为零进度。监测指标不设目标、不评状态。",
-        "完成进度 = 实际 ÷ 目标。“上周”指统计截至日前至少6天的最近一次周快照，所示为当时的数值，此后的数据更正不改变快照；"
+        "完成进度 = 实际 ÷ 目标，最高100%；上限类指标未超过上限为100%，超过时为上限 ÷ 实际。"
+        "“上周”指统计截至日前至少6天的最近一次周快照，所示为当时的数值，此后的数据更正不改变快照；"
         "进入新统计期的指标不参与变化比较。",
         "数据时效：按该区最近一次上传该类数据的时间计算；未经上传导入的数据（如演示数据）按数据本身的最新日期计算；"
         f"超过该类数据的应更新周期即列为未按时更新。填报类指标{REPORTED_WITHIN_DAYS}天内没有填报即列出。",
         "数字按中文习惯显示（万、亿），百分比保留一位小数；导出数据保留原始数值。",
     ],
     "en": [
-        "Counts and sums: expected = target × elapsed share of the period (year and month targets by days elapsed, "
-        "cumulative targets between their start and deadline); pace = actual ÷ expected, ≥ 0.95 on track, ≥ 0.80 at "
-        "risk, else off track; achieved once the actual meets the target.",
-        "Rates and coverage: Σ numerator ÷ Σ denominator, never an average of percentages; achieved at the threshold, "
-        "at risk within 2 points below it, else off track. These are defaults; a KPI's catalogue entry may override them.",
         "No data: no records in the window, not shown as zero progress. Monitoring KPIs have no target and no status.",
-        "Progress = actual ÷ target. 'Last week' is the latest weekly snapshot at least six days before the date, as "
-        "stored then; later corrections do not change it. KPIs that entered a new period are not compared.",
+        "Progress = actual ÷ target, at most 100%; a ceiling is 100% while the actual is under it, else ceiling ÷ "
+        "actual. 'Last week' is the latest weekly snapshot at least six days before the date, as stored then; later "
+        "corrections do not change it. KPIs that entered a new period are not compared.",
         "Freshness: days since the district's last upload of that record type; rows loaded without an upload (demo "
         "data) count from their latest data date; beyond the record type's expected frequency the data is stale. "
         f"Reported KPIs are listed after {REPORTED_WITHIN_DAYS} days without a report.",
     ],
 }
+
+
+def method_notes(cats: dict[str, Catalogue], lang: str) -> list[str]:
+    """The page's method notes: the status rule with its default thresholds, the KPIs that override them
+    in their catalogue, then the notes on progress, snapshots, freshness and numbers."""
+    notes = rule_notes(lang)
+    overrides = []
+    for cat in cats.values():
+        for k in cat.kpis:
+            t = k.target
+            if t is None:
+                continue
+            name = k.name_zh if lang == "zh" else k.name_en
+            if t.period in ("rate", "coverage"):
+                if t.tolerance != TOLERANCE:
+                    pts = f"{t.tolerance * 100:g}"
+                    overrides.append(f"{name}（{pts}个百分点）" if lang == "zh" else f"{name} ({pts} points)")
+            elif (t.on_track_pace, t.at_risk_pace) != (ON_TRACK_PACE, AT_RISK_PACE):
+                on, risk = pace_bands(t)
+                sign = "≥" if t.higher_is_better else "≤"
+                overrides.append(
+                    f"{name}（{sign}{on:.2f} 正常，{sign}{risk:.2f} 有风险）"
+                    if lang == "zh"
+                    else f"{name} ({sign} {on:.2f} on track, {sign} {risk:.2f} at risk)"
+                )
+    if overrides:
+        head = "目录另有规定的指标：" if lang == "zh" else "KPIs with their own thresholds in the catalogue: "
+        notes.append(head + ("；" if lang == "zh" else "; ").join(overrides) + ("。" if lang == "zh" else "."))
+    return notes + METHOD[lang]
+
 
 RECORD_TITLES_EN = {
     "placements": "Placements",
@@ -761,7 +784,7 @@ class _Page:
         return "".join(out)
 
     def method(self) -> str:
-        items = "".join(f"<li>{_e(x)}</li>" for x in METHOD[self.lang])
+        items = "".join(f"<li>{_e(x)}</li>" for x in method_notes(self.cats, self.lang))
         return f'<section id="method"><h2>{_e(self.t("h_method"))}</h2><ol class="method">{items}</ol></section>'
 
     def footer(self) -> str:
