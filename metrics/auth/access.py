@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from metrics.contract.errors import KpiError
+
 __all__ = [
     "ACTIONS",
     "ACTION_ZH",
@@ -76,7 +78,7 @@ ACTION_ZH: dict[str, str] = {
 }
 
 
-class AccessDenied(PermissionError):
+class AccessDenied(KpiError, PermissionError):
     """A request the principal's role, unit or district does not allow. The message is Chinese for the UI.
 
     `unit` is what the access log records as the resource (a unit, or a district for district refusals).

@@ -1,7 +1,7 @@
 """The audit trail: who changed what and when, read from the append-only change log.
 
-Uploads, ledger writes and user management each append change_log rows with the old and new values as
-JSON; this module only reads them and spells out each change as field: old → new. It deliberately has
+Uploads, ledger writes, releases and user management each append change_log rows with the old and new
+values as JSON, all through metrics.storage.changelog (docs/audit.md); this module only reads them and spells out each change as field: old → new. It deliberately has
 no function that alters or removes change-log rows (a test scans the repository to keep it that way).
 """
 
@@ -18,10 +18,12 @@ import pandas as pd
 from metrics.auth.access import Principal, check
 from metrics.auth.users import logged_refusals
 from metrics.contract.records import RECORD_TYPES
+from metrics.storage.changelog import Action
 from metrics.storage.store import Store
 
 __all__ = [
     "ACTIONS_ZH",
+    "ACTION_LABELS_ZH",
     "HISTORY_COLUMNS",
     "MAX_LIMIT",
     "FieldChange",
@@ -43,14 +45,25 @@ HISTORY_COLUMNS = (
     "changed_fields",
     "changes",
 )
-ACTIONS_ZH = {
-    "insert": "新增",
-    "update": "修改",
-    "delete": "删除",
-    "create": "生成草稿",
-    "publish": "发布",
-    "discard": "作废",
+# Every change-log action in Chinese (tests/test_changelog.py checks that each Action has one).
+ACTION_LABELS_ZH: dict[Action, str] = {
+    Action.INSERT: "新增",
+    Action.UPDATE: "修改",
+    Action.CREATE: "生成草稿",
+    Action.PUBLISH: "发布",
+    Action.DISCARD: "作废",
+    Action.ADD: "新建账号",
+    Action.ENABLE: "启用账号",
+    Action.DISABLE: "停用账号",
+    Action.SET_DISTRICT: "设置所属区",
+    Action.RESET_PASSWORD: "重置密码",
+    Action.LOGIN: "登录",
+    Action.LOGIN_FAILED: "登录失败",
+    Action.LOCK: "锁定账号",
+    Action.BIND_OIDC: "绑定统一身份认证",
 }
+# The same, keyed by the text stored in change_log.action (what the audit page maps).
+ACTIONS_ZH: dict[str, str] = {a.value: label for a, label in ACTION_LABELS_ZH.items()}
 # Tables that are not record types, as an official names them (record types use their title_zh).
 ENTITY_ZH: dict[str, str] = {
     "users": "账号",

@@ -12,7 +12,6 @@ import contextlib
 import datetime as dt
 import functools
 import getpass
-import json
 import re
 import unicodedata
 from collections.abc import Callable
@@ -24,8 +23,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from metrics.auth.access import ROLES, AccessDenied, Principal, Role, check
+from metrics.contract.errors import KpiError
 from metrics.contract.records import DISTRICTS
-from metrics.storage import clock
+from metrics.storage import changelog, clock
+from metrics.storage.changelog import Action
 from metrics.storage.store import Store
 
 __all__ = [
@@ -79,7 +80,7 @@ _MAX_DISPLAY_NAME = 50
 _MAX_UNIT = 50
 
 
-class UserError(ValueError):
+class UserError(KpiError, ValueError):
     """A user-management request that cannot be carried out; the message is Chinese for the UI and CLI."""
 
 
@@ -216,32 +217,16 @@ def _verify(password_hash: str | None, password: str) -> bool:
         return False
 
 
-def _json(values: dict[str, Any] | None) -> str | None:
-    if values is None:
-        return None
-
-    def default(o: object) -> str:
-        if isinstance(o, dt.datetime | dt.date):
-            return o.isoformat()
-        raise TypeError(f"not JSON serialisable: {type(o).__name__}")
-
-    return json.dumps(values, ensure_ascii=False, default=default)
-
-
 def _record_change(
     cur: duckdb.DuckDBPyConnection,
     by: str,
     user_name: str,
-    action: str,
+    action: Action,
     old: dict[str, Any] | None,
     new: dict[str, Any] | None,
 ) -> None:
     """One change_log row for the users row `user_name`; callers never put a password hash in old/new."""
-    cur.execute(
-        "INSERT INTO change_log (changed_at, user_name, entity, entity_key, action, old_values, new_values) "
-        "VALUES (?, ?, 'users', ?, ?, ?, ?)",
-        [_now(), by, user_name, action, _json(old), _json(new)],
-    )
+    changelog.record(cur, by, "users", user_name, action, old, new)
 
 
 def _record_access(
@@ -424,7 +409,7 @@ def _insert_user(
                 "has_password": pw_hash is not None,
                 "oidc_subject": subject,
             }
-            _record_change(cur, by, name, "add", None, new)
+            _record_change(cur, by, name, Action.ADD, None, new)
             row = _fetch_or_fail(cur, name)
     except duckdb.ConstraintException as exc:  # a concurrent add of the same name or subject
         raise UserError(f"用户 {name} 已存在或 OIDC 身份已被占用。") from exc
@@ -468,7 +453,12 @@ def _set_active(store: Store, actor: Principal | None, user_name: str, active: b
                 raise UserError("不能停用最后一个启用的系统管理员账号。")
         cur.execute("UPDATE users SET active = ? WHERE user_name = ?", [active, name])
         _record_change(
-            cur, _actor_name(actor), name, "enable" if active else "disable", {"active": not active}, {"active": active}
+            cur,
+            _actor_name(actor),
+            name,
+            Action.ENABLE if active else Action.DISABLE,
+            {"active": not active},
+            {"active": active},
         )
         return _fetch_or_fail(cur, name).record
 
@@ -486,7 +476,7 @@ def set_district(store: Store, actor: Principal | None, user_name: str, district
             return row.record
         cur.execute("UPDATE users SET district = ? WHERE user_name = ?", [wanted, name])
         _record_change(
-            cur, _actor_name(actor), name, "set_district", {"district": row.record.district}, {"district": wanted}
+            cur, _actor_name(actor), name, Action.SET_DISTRICT, {"district": row.record.district}, {"district": wanted}
         )
         return _fetch_or_fail(cur, name).record
 
@@ -520,7 +510,7 @@ def reset_password(
             cur,
             _actor_name(actor),
             name,
-            "reset_password",
+            Action.RESET_PASSWORD,
             {
                 "has_password": old.has_password,
                 "password_changed_at": old.password_changed_at,
@@ -591,7 +581,7 @@ def authenticate(store: Store, user_name: str, password: str, *, clock: Clock = 
                     cur,
                     record.user_name,
                     record.user_name,
-                    "lock",
+                    Action.LOCK,
                     {"failed_logins": failed - 1, "locked_until": record.locked_until},
                     {"failed_logins": 0, "locked_until": until},
                 )
@@ -601,7 +591,7 @@ def authenticate(store: Store, user_name: str, password: str, *, clock: Clock = 
                     cur,
                     record.user_name,
                     record.user_name,
-                    "login_failed",
+                    Action.LOGIN_FAILED,
                     {"failed_logins": failed - 1},
                     {"failed_logins": failed},
                 )
@@ -621,7 +611,7 @@ def authenticate(store: Store, user_name: str, password: str, *, clock: Clock = 
             new: dict[str, Any] = {"failed_logins": 0, "locked_until": None}
             if new_hash is not None:
                 new["password_rehashed"] = True
-            _record_change(cur, record.user_name, record.user_name, "login", old, new)
+            _record_change(cur, record.user_name, record.user_name, Action.LOGIN, old, new)
         _record_access(cur, now, record.principal, "login", True, record.unit, "登录成功")
     return record.principal
 
@@ -670,7 +660,7 @@ def principal_for_oidc(store: Store, subject: str, email: str | None, *, clock: 
                     cur,
                     record.user_name,
                     record.user_name,
-                    "bind_oidc",
+                    Action.BIND_OIDC,
                     {"oidc_subject": None},
                     {"oidc_subject": subject},
                 )

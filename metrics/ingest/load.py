@@ -16,17 +16,19 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from metrics.contract.errors import KpiError
 from metrics.contract.records import RECORD_TYPES, RecordType
 from metrics.ingest.read import ParsedFile, absent_note
 from metrics.ingest.validate import RowError, cell_text, rule_message_en
 from metrics.ingest.worker import parse_isolated
-from metrics.storage import clock
+from metrics.storage import changelog, clock
+from metrics.storage.changelog import Action
 from metrics.storage.store import Store
 
 __all__ = ["ImportReport", "KeptValuesConflict", "OutOfDistrict", "import_file", "import_parsed", "write_records"]
 
 
-class OutOfDistrict(Exception):
+class OutOfDistrict(KpiError):
     """An upload confined to one district holds rows of another, or would overwrite another district's records
     (same natural key, different district). Nothing is written; the uploads service turns this into a refusal.
     """
@@ -38,7 +40,7 @@ class OutOfDistrict(Exception):
         super().__init__(f"rows outside {district}: {incoming[:5]}; other districts' records: {existing[:5]}")
 
 
-class KeptValuesConflict(Exception):
+class KeptValuesConflict(KpiError):
     """A stored value kept for a column the file does not have breaks a cross-column rule with the file's values
     (the file moves 开班日期 past the stored 结业日期). Nothing is written; import_parsed reports the errors."""
 
@@ -171,13 +173,17 @@ def write_records(
         upload_id = int(got[0])
         new_struct = "to_json(struct_pack(" + ", ".join(f"{c} := i.{c}" for c in cols) + "))"
         old_struct = "to_json(struct_pack(" + ", ".join(f"{c} := t.{c}" for c in cols) + "))"
-        cur.execute(
-            f"INSERT INTO change_log (changed_at, user_name, upload_id, entity, entity_key, action, old_values, "  # noqa: S608
-            f"new_values) SELECT ?, ?, ?, ?, {_key_expr(rt, 'i')}, "
-            f"CASE WHEN {probe} IS NULL THEN 'insert' ELSE 'update' END, "
-            f"CASE WHEN {probe} IS NULL THEN NULL ELSE {old_struct} END, {new_struct} "
-            f"FROM _incoming i LEFT JOIN {rt.name} t ON {on} WHERE {probe} IS NULL OR ({differs})",
-            [stamp, user, upload_id, rt.name],
+        changelog.record_select(
+            cur,
+            user,
+            rt.name,
+            key_sql=_key_expr(rt, "i"),
+            action_sql=changelog.action_case(f"{probe} IS NULL", Action.INSERT, Action.UPDATE),
+            old_sql=f"CASE WHEN {probe} IS NULL THEN NULL ELSE {old_struct} END",
+            new_sql=new_struct,
+            from_sql=f"_incoming i LEFT JOIN {rt.name} t ON {on} WHERE {probe} IS NULL OR ({differs})",
+            upload_id=upload_id,
+            at=stamp,
         )
         sets = ", ".join(f"{c} = i.{c}" for c in cols if c not in rt.natural_key)
         cur.execute(

@@ -14,6 +14,7 @@ import datetime as dt
 import pandas as pd
 
 from metrics.catalogue import Catalogue
+from metrics.contract.errors import KpiError
 from metrics.kpi.engine import Engine, KpiResult
 from metrics.storage import clock
 from metrics.storage.store import Store
@@ -45,7 +46,7 @@ COLUMNS = (
 )
 
 
-class SnapshotExists(ValueError):
+class SnapshotExists(KpiError, ValueError):
     """A snapshot for that date is already stored."""
 
 

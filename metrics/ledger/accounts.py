@@ -27,7 +27,9 @@ from metrics.auth.access import ACTIONS, AccessDenied, Principal, check
 from metrics.auth.users import logged_refusals
 from metrics.catalogue import Catalogue, Kpi, Task, load_catalogues
 from metrics.catalogue.models import ReportedMeasure
-from metrics.storage import clock
+from metrics.contract.errors import KpiError
+from metrics.storage import changelog, clock
+from metrics.storage.changelog import Action
 from metrics.storage.store import Store
 
 __all__ = [
@@ -68,7 +70,7 @@ Record = dict[str, Any]
 Catalogues = Mapping[str, Catalogue]
 
 
-class LedgerError(ValueError):
+class LedgerError(KpiError, ValueError):
     """A ledger request that cannot be carried out as asked; the message is Chinese, for the user."""
 
 
@@ -274,18 +276,6 @@ def _milestone_items(milestones: Iterable[tuple[str, dt.date]] | None) -> list[t
 # --------------------------------------------------------------------------- database helpers
 
 
-def _jsonable(value: object) -> object:
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-def _json(values: Mapping[str, Any] | None) -> str | None:
-    return None if values is None else json.dumps(dict(values), ensure_ascii=False, default=_jsonable)
-
-
 def _records(cur: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> list[Record]:
     res = cur.execute(sql, params)
     cols = [d[0] for d in res.description]
@@ -315,16 +305,12 @@ def _log(
     principal: Principal,
     entity: str,
     key: object,
-    action: str,
+    action: Action,
     old: Mapping[str, Any] | None,
     new: Mapping[str, Any] | None,
 ) -> None:
     """One append-only change_log row (entity = table name), written in the caller's transaction."""
-    cur.execute(
-        "INSERT INTO change_log (changed_at, user_name, entity, entity_key, action, old_values, new_values) "
-        "VALUES (?, ?, ?, ?, ?, ?::JSON, ?::JSON)",
-        [now(), principal.user, entity, str(key), action, _json(old), _json(new)],
-    )
+    changelog.record(cur, principal.user, entity, key, action, old, new)
 
 
 def _account(cur: duckdb.DuckDBPyConnection, task_id: str) -> Record | None:
@@ -356,7 +342,7 @@ def _bump_account(
     if new is None:  # pragma: no cover - the write lock makes read-then-update atomic within a process
         current = _account(cur, acc["task_id"])
         raise ConcurrentEdit(current["version"] if current else acc["version"])
-    _log(cur, principal, "task_accounts", acc["task_id"], "update", acc, new)
+    _log(cur, principal, "task_accounts", acc["task_id"], Action.UPDATE, acc, new)
     return new
 
 
@@ -380,7 +366,7 @@ def _insert_evidence(
             [task_id, update_id, closure_id, name, sha, len(content), content, principal.user, at],
         )
         assert row is not None
-        _log(cur, principal, "evidence", row["evidence_id"], "insert", None, row)
+        _log(cur, principal, "evidence", row["evidence_id"], Action.INSERT, None, row)
         out.append(row)
     return out
 
@@ -423,7 +409,7 @@ def open_account(
             [task_id, ref.programme, plan, owner, kpis, principal.user, principal.unit, at, principal.user, at],
         )
         assert acc is not None
-        _log(cur, principal, "task_accounts", task_id, "insert", None, acc)
+        _log(cur, principal, "task_accounts", task_id, Action.INSERT, None, acc)
         acc["milestones"] = [_insert_milestone(cur, principal, task_id, title, due, at) for title, due in items]
     return acc
 
@@ -438,7 +424,7 @@ def _insert_milestone(
         [task_id, title, due, principal.user, at, principal.user, at],
     )
     assert row is not None
-    _log(cur, principal, "milestones", row["milestone_id"], "insert", None, row)
+    _log(cur, principal, "milestones", row["milestone_id"], Action.INSERT, None, row)
     return row
 
 
@@ -503,7 +489,7 @@ def _bump_milestone(
         [*sets.values(), ms["milestone_id"], ms["version"]],
     )
     assert new is not None  # the version was checked under the write lock
-    _log(cur, principal, "milestones", ms["milestone_id"], "update", ms, new)
+    _log(cur, principal, "milestones", ms["milestone_id"], Action.UPDATE, ms, new)
     return new
 
 
@@ -623,7 +609,7 @@ def _upsert_report(
         principal,
         "progress_reports",
         f"{kpi_id}|{district}|{period_end.isoformat()}",
-        "insert" if old is None else "update",
+        Action.INSERT if old is None else Action.UPDATE,
         old,
         new,
     )
@@ -680,11 +666,11 @@ def append_update(
             cur,
             "INSERT INTO task_updates (task_id, unit, author, reported_at, progress_pct, narrative, reported, "
             "period_end) VALUES (?, ?, ?, ?, ?, ?, ?::JSON, ?) RETURNING *",
-            [task_id, principal.unit, principal.user, at, pct, narrative, _json(values) if values else None,
+            [task_id, principal.unit, principal.user, at, pct, narrative, changelog.encode(values) if values else None,
              end if values else None],
         )  # fmt: skip
         assert upd is not None
-        _log(cur, principal, "task_updates", upd["update_id"], "insert", None, upd)
+        _log(cur, principal, "task_updates", upd["update_id"], Action.INSERT, None, upd)
         upd["evidence"] = _insert_evidence(cur, principal, task_id, files, at, update_id=upd["update_id"])
         note = f"任务台账 {task_id} 进展 #{upd['update_id']}"
         upd["progress_reports"] = [
@@ -731,7 +717,7 @@ def supervision_notice(
             [task_id, principal.user, at, reason, due],
         )
         assert row is not None
-        _log(cur, principal, "supervision_notices", row["notice_id"], "insert", None, row)
+        _log(cur, principal, "supervision_notices", row["notice_id"], Action.INSERT, None, row)
     return row
 
 
@@ -763,7 +749,7 @@ def reply_notice(
             [reply, principal.user, principal.unit, at, notice_id],
         )
         assert row is not None
-        _log(cur, principal, "supervision_notices", notice_id, "update", notice, row)
+        _log(cur, principal, "supervision_notices", notice_id, Action.UPDATE, notice, row)
     return row
 
 
@@ -807,7 +793,7 @@ def request_closure(
             [task_id, principal.user, principal.unit, at, summary],
         )
         assert row is not None
-        _log(cur, principal, "closure_requests", row["closure_id"], "insert", None, row)
+        _log(cur, principal, "closure_requests", row["closure_id"], Action.INSERT, None, row)
         row["evidence"] = _insert_evidence(cur, principal, task_id, files, at, closure_id=row["closure_id"])
         row["account"] = _bump_account(cur, principal, acc, at, status="closure_requested")
     return row
@@ -852,7 +838,7 @@ def decide_closure(
             ["approved" if approve else "returned", principal.user, at, reason, closure_id],
         )
         assert row is not None
-        _log(cur, principal, "closure_requests", closure_id, "update", req, row)
+        _log(cur, principal, "closure_requests", closure_id, Action.UPDATE, req, row)
         row["account"] = _bump_account(cur, principal, acc, at, status="closed" if approve else "open")
     return row
 

@@ -30,12 +30,14 @@ from metrics.catalogue.models import (
     RatioMeasure,
     SqlMeasure,
 )
+from metrics.contract.errors import KpiError
 from metrics.contract.records import RECORD_TYPES
 from metrics.kpi.engine import Engine
 from metrics.kpi.snapshots import load_snapshot
 from metrics.present.format import SHARE_UNITS, format_date, format_value
 from metrics.releases.disclosure import DEFAULT_THRESHOLD, MIN_THRESHOLD, Flag, round_half_up, suppress_counts
-from metrics.storage import clock
+from metrics.storage import changelog, clock
+from metrics.storage.changelog import Action
 from metrics.storage.store import Store
 
 __all__ = [
@@ -86,7 +88,7 @@ COUNT_MEASURES = (CountMeasure, CountDistinctMeasure)
 RATE_MEASURES = (RatioMeasure, CoverageMeasure, SqlMeasure)
 
 
-class ReleaseError(ValueError):
+class ReleaseError(KpiError, ValueError):
     """A release request that cannot be done (no snapshot, not a draft …); the message is Chinese."""
 
 
@@ -522,20 +524,9 @@ def _draft(cur: Any, ref: int | str) -> Release:
 
 
 def _log(
-    cur: Any, principal: Principal, release_id: int, action: str, old: dict[str, Any] | None, new: dict[str, Any]
+    cur: Any, principal: Principal, release_id: int, action: Action, old: dict[str, Any] | None, new: dict[str, Any]
 ) -> None:
-    cur.execute(
-        "INSERT INTO change_log (changed_at, user_name, entity, entity_key, action, old_values, new_values) "
-        "VALUES (?, ?, 'releases', ?, ?, ?::JSON, ?::JSON)",
-        [
-            clock.now(),
-            principal.user,
-            str(release_id),
-            action,
-            json.dumps(old, ensure_ascii=False) if old else None,
-            json.dumps(new, ensure_ascii=False),
-        ],
-    )
+    changelog.record(cur, principal.user, "releases", release_id, action, old, new)
 
 
 @logged_refusals
@@ -573,7 +564,7 @@ def create_release(
             cur,
             principal,
             release_id,
-            "create",
+            Action.CREATE,
             None,
             {"as_of": as_of.isoformat(), "state": "draft", "content_hash": _hash(text)},
         )
@@ -600,7 +591,7 @@ def publish_release(store: Store, principal: Principal, ref: int | str, *, now: 
             cur,
             principal,
             rel.release_id,
-            "publish",
+            Action.PUBLISH,
             {"state": "draft"},
             {"state": "published", "release_no": number, "content_hash": rel.content_hash},
         )
@@ -616,7 +607,7 @@ def discard_release(store: Store, principal: Principal, ref: int | str) -> None:
         cur.execute(
             "UPDATE releases SET state = 'discarded' WHERE release_id = ? AND state = 'draft'", [rel.release_id]
         )
-        _log(cur, principal, rel.release_id, "discard", {"state": "draft"}, {"state": "discarded"})
+        _log(cur, principal, rel.release_id, Action.DISCARD, {"state": "draft"}, {"state": "discarded"})
 
 
 @logged_refusals

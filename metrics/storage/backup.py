@@ -17,13 +17,14 @@ from pathlib import Path
 
 import duckdb
 
+from metrics.contract.errors import KpiError
 from metrics.storage import clock
 from metrics.storage.store import SCHEMA_VERSION, Store, StoreError
 
 __all__ = ["BackupError", "Restored", "backup", "backup_schema_version", "restore", "table_counts"]
 
 
-class BackupError(RuntimeError):
+class BackupError(KpiError, RuntimeError):
     """A backup or restore that cannot be done; the message says why in Chinese."""
 
 

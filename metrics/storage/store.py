@@ -22,6 +22,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from metrics.contract.errors import KpiError
 from metrics.contract.records import RECORD_TYPES, RecordType
 from metrics.storage import clock
 
@@ -31,7 +32,7 @@ DEFAULT_DB = Path("data/kpi.duckdb")
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-class StoreError(RuntimeError):
+class StoreError(KpiError, RuntimeError):
     """A database that cannot be opened or migrated; the message says why in Chinese and English."""
 
 
