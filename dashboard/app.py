@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from dashboard import auth, navigation, state  # noqa: E402
+from dashboard import auth, navigation, service  # noqa: E402
 from dashboard.i18n import LANGS, lang, t  # noqa: E402
 from metrics.storage import clock  # noqa: E402
 
@@ -35,7 +35,7 @@ def filters() -> None:
     """The shared filters of the KPI pages (the press page shows frozen releases: it has none)."""
     with st.sidebar:
         st.date_input(t("as_of"), key="as_of", format="YYYY-MM-DD")
-        cats = state.catalogues()
+        cats = service.catalogues()
         st.multiselect(
             t("programme"),
             list(cats),
@@ -64,7 +64,7 @@ if principal is None:
     every = [login, *(page(spec) for spec in navigation.PAGES)]
     nav = st.navigation(every, position="hidden")
     st.session_state.setdefault("after_login", (nav.url_path, st.query_params.to_dict()))
-    if state.store() is None:
+    if not service.store_available():
         st.error(t("no_db"))
         st.stop()
     if nav.url_path == login.url_path:
@@ -85,14 +85,10 @@ else:
         st.switch_page(wanted, query_params=query)
     if wanted is None and target in navigation.BY_URL:
         # a link to a page this role does not have: say so (the service check refuses and logs it)
-        from metrics.auth.access import AccessDenied
-        from metrics.auth.users import guarded
-
-        s = state.store()
         try:
-            if s is not None:
-                guarded(s, principal, navigation.BY_URL[target].action)
-        except AccessDenied:
+            if service.store_available():
+                service.guarded(principal, navigation.BY_URL[target].action)
+        except service.AccessDenied:
             st.error(t("denied_page").format(page=t(navigation.BY_URL[target].title)))
     if principal.role != "press":
         filters()
@@ -100,7 +96,7 @@ else:
         st.caption(f"{t('signed_in_as')}：{principal.display} · {t('role_' + principal.role)}")
         st.button(t("logout"), on_click=auth.sign_out, icon=":material/logout:")
 
-if state.store() is None:
+if not service.store_available():
     st.error(t("no_db"))
     st.stop()
 

@@ -1,7 +1,8 @@
-"""Who is using the app: local login (argon2 accounts) or OIDC via st.login, with session expiry.
+"""The session gate — who is using the app: local login (argon2 accounts) or OIDC via st.login, with session expiry.
 
-The principal lives in the session; pages ask for it and every service call passes it on, so the
-service layer checks permissions again whatever the navigation shows.
+The principal lives in the session; pages ask for it (components.gate.require) and every service call passes
+it on, so the service layer checks permissions again whatever the navigation shows. Reads accounts through
+dashboard.service; the cached data below it (dashboard.state) knows nothing of sessions.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 
 import streamlit as st
 
+from dashboard import service
 from metrics.auth.access import Principal
 from metrics.storage import clock
 
@@ -41,23 +43,19 @@ def sign_out() -> None:
 def current() -> Principal | None:
     """The signed-in principal, or None (also after SESSION_MINUTES without activity)."""
     principal = st.session_state.get("principal")
-    if principal is None and oidc_configured() and getattr(st.user, "is_logged_in", False):
-        from dashboard import state
-        from metrics.auth.users import principal_for_oidc
-
-        s = state.store()
-        if s is not None:
-            principal = principal_for_oidc(s, str(st.user.get("sub", "")), str(st.user.get("email", "")))
-            if principal is not None:
-                sign_in(principal)
+    if (
+        principal is None
+        and oidc_configured()
+        and getattr(st.user, "is_logged_in", False)
+        and service.store_available()
+    ):
+        principal = service.principal_for_oidc(str(st.user.get("sub", "")), str(st.user.get("email", "")))
+        if principal is not None:
+            sign_in(principal)
     if principal is None:
         return None
-    from dashboard import state
-    from metrics.auth.users import refresh_principal
-
-    s = state.store()
-    if s is not None:  # a disabled account or a changed role ends the session on the next page run
-        principal = refresh_principal(s, principal)
+    if service.store_available():  # a disabled account or a changed role ends the session on the next page run
+        principal = service.refresh_principal(principal)
         if principal is None:
             sign_out()
             return None

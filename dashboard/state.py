@@ -1,7 +1,9 @@
-"""Shared app state: the store (one per process), cached KPI results keyed by the data version.
+"""Cached data access: the store (one per process), cached KPI results keyed by the data version.
 
 Caches hold small aggregated results only, keyed by the store's data version so every import
 invalidates them; the process warms the cache at start so the first visitor does not pay for it.
+Knows nothing of sessions or pages: dashboard.auth (who is signed in) and dashboard.service (what pages
+call) sit above it, and import-linter keeps it that way (pyproject.toml).
 """
 
 from __future__ import annotations
@@ -28,6 +30,13 @@ def store() -> Store | None:
     if not path.exists():
         return None
     return _open_store(str(path.resolve()))
+
+
+def data_key() -> tuple[str, int]:
+    """(database path, data version): a cache key that every import moves on."""
+    s = store()
+    assert s is not None
+    return str(s.path), s.data_version()
 
 
 def catalogues() -> dict[str, Catalogue]:
@@ -164,13 +173,6 @@ def delivery(pid: str, start: dt.date, end: dt.date) -> tuple[pd.DataFrame, ...]
     return _delivery(str(s.path), s.data_version(), pid, start, end)
 
 
-def dimension_label(kpi: Any, dimension: str, lang: str) -> str:
-    """A breakdown dimension as a person reads it (the same label the press releases use)."""
-    from metrics.releases.service import dimension_label as label
-
-    return label(kpi, dimension, lang)
-
-
 def briefing(as_of: dt.date, lang: str, principal: Any) -> str:
     """The weekly briefing HTML (same as `kpi report weekly`), with the overdue tasks the principal may see."""
     from metrics.reports.briefing import weekly_briefing
@@ -195,52 +197,3 @@ def overdue_tasks(principal: Any, as_of: dt.date) -> pd.DataFrame:
     assert s is not None
     who = (principal.user, principal.role, principal.unit, principal.district)
     return _overdue_tasks(str(s.path), s.change_version(), principal, who, as_of)
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def _monitoring_table(db: str, data_version: int, as_of: dt.date, lang: str, kpi_ids: tuple[str, ...]) -> pd.DataFrame:
-    from dashboard.components import tables
-    from dashboard.i18n import STRINGS
-
-    df = results(as_of).set_index("kpi_id").loc[list(kpi_ids)].reset_index()
-    drop = [STRINGS[k][lang] for k in ("target", "progress", "pace", "status")]
-    return tables.overview_table(df, lang).drop(columns=drop)
-
-
-def monitoring_table(as_of: dt.date, lang: str, kpi_ids: tuple[str, ...]) -> pd.DataFrame:
-    """The monitoring KPIs' display table (formatted once per data version, date, language and filter)."""
-    s = store()
-    assert s is not None
-    return _monitoring_table(str(s.path), s.data_version(), as_of, lang, kpi_ids)
-
-
-def require(action: str, *, unit: str | None = None, own_unit: bool = False) -> Any:
-    """The signed-in principal if it may take `action`; otherwise the page stops with a refusal.
-
-    The check is the service layer's (metrics.auth.access) and refusals are logged, so opening a page by URL
-    with the wrong role is refused and recorded, not merely hidden. `own_unit`: for the principal's own
-    unit and district (a department account without a district is refused, with the reason).
-    """
-    from dashboard import auth
-    from dashboard.i18n import t
-    from metrics.auth.access import AccessDenied
-    from metrics.auth.users import guarded
-
-    principal = auth.current()
-    if principal is None:
-        st.warning(t("login_title"))
-        st.stop()
-    district = None
-    if own_unit:
-        unit, district = principal.unit, principal.district
-    s = store()
-    assert s is not None
-    try:
-        guarded(s, principal, action, unit=unit, district=district)
-    except AccessDenied as exc:
-        st.error(t("denied"))
-        from dashboard.components.text import escape_markdown
-
-        st.caption(escape_markdown(str(exc)))  # the reason, in Chinese
-        st.stop()
-    return principal

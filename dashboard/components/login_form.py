@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import auth, state
+from dashboard import auth, service
 from dashboard.i18n import t
 
 
@@ -22,10 +22,7 @@ def render() -> None:
         password = st.text_input(t("password"), type="password", key="login_password")
         submitted = st.form_submit_button(t("login"), type="primary")
     if submitted:
-        from metrics.auth.users import authenticate
-
-        s = state.store()
-        principal = authenticate(s, user.strip(), password) if s is not None else None
+        principal = service.authenticate(user.strip(), password) if service.store_available() else None
         if principal is None:
             st.error(t("login_failed"))
         else:

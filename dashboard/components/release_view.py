@@ -11,9 +11,16 @@ import streamlit as st
 
 from dashboard.components.charts import breakdown_figure
 from dashboard.i18n import t
+from dashboard.service import (
+    Release,
+    chart_png,
+    charts_available,
+    press_pack,
+    release_csv,
+    release_xlsx,
+    statements_text,
+)
 from metrics.present.format import format_date
-from metrics.releases.export import chart_png, charts_available, press_pack, release_csv, release_xlsx, statements_text
-from metrics.releases.service import Release
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

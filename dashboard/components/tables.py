@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from dashboard import service
 from dashboard.i18n import STRINGS
-from metrics.kpi.status import URGENCY
+from dashboard.service import URGENCY
 from metrics.present.format import format_value, status_label
 
 
@@ -72,3 +74,15 @@ def overview_column_config(lang: str) -> dict[str, Any]:
         s["progress"]: st.column_config.ProgressColumn(s["progress"], min_value=0.0, max_value=1.0, format="percent"),
         s["pace"]: st.column_config.NumberColumn(s["pace"], format="%.2f"),
     }
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _monitoring_table(data: tuple[str, int], as_of: dt.date, lang: str, kpi_ids: tuple[str, ...]) -> pd.DataFrame:
+    df = service.results(as_of).set_index("kpi_id").loc[list(kpi_ids)].reset_index()
+    drop = [STRINGS[k][lang] for k in ("target", "progress", "pace", "status")]
+    return overview_table(df, lang).drop(columns=drop)
+
+
+def monitoring_table(as_of: dt.date, lang: str, kpi_ids: tuple[str, ...]) -> pd.DataFrame:
+    """The monitoring KPIs' display table (formatted once per data version, date, language and filter)."""
+    return _monitoring_table(service.data_key(), as_of, lang, kpi_ids)

@@ -6,23 +6,21 @@ import datetime as dt
 
 import streamlit as st
 
-from dashboard import state
+from dashboard.components import gate
 from dashboard.components import workspace as ws
 from dashboard.i18n import lang, t
-from metrics.auth.audit import ACTIONS_ZH, change_history, entity_label
+from dashboard.service import ACTIONS_ZH, change_history, entity_label
 from metrics.present.export import safe_csv
 
-principal = state.require("audit.read")
+principal = gate.require("audit.read")
 as_of = st.session_state["as_of"]
-store = state.store()
-assert store is not None
 st.title(t("audit_title"))
 c = st.columns(4)
 entity = c[0].text_input(t("entity")) or None
 user = c[1].text_input(t("user_name")) or None
 since = c[2].date_input(t("since"), as_of - dt.timedelta(days=30))
 until = c[3].date_input(t("until"), as_of)
-history = change_history(store, principal, entity=entity, user=user, since=since, until=until)
+history = change_history(principal, entity=entity, user=user, since=since, until=until)
 shown = (
     history.assign(
         action=history["action"].map(ACTIONS_ZH).fillna(history["action"]),

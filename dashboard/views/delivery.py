@@ -7,16 +7,17 @@ import datetime as dt
 
 import streamlit as st
 
-from dashboard import state
+from dashboard import service
 from dashboard.components import delivery as view
+from dashboard.components import gate
 from dashboard.i18n import STRINGS, lang, t
 from metrics.present.export import safe_csv
 
-principal = state.require("kpi.read")
+principal = gate.require("kpi.read")
 as_of = st.session_state["as_of"]
 L = lang()
 S = {k: v[L] for k, v in STRINGS.items()}
-cats = state.catalogues()
+cats = service.catalogues()
 st.title(t("delivery_title"))
 
 c1, c2 = st.columns([2, 2])
@@ -30,7 +31,7 @@ pid = c1.selectbox(
 period = c2.date_input(t("period"), (dt.date(as_of.year, 1, 1), as_of), max_value=as_of, format="YYYY-MM-DD")
 start, end = period if isinstance(period, tuple) and len(period) == 2 else (dt.date(as_of.year, 1, 1), as_of)
 
-by_measure, review, manual = state.delivery(pid, start, end)
+by_measure, review, manual = service.delivery(pid, start, end)
 k = st.columns(4)
 k[0].metric(t("received"), f"{int(by_measure['received'].sum()):,}")
 k[1].metric(t("approved"), f"{int(by_measure['approved'].sum()):,}")

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import state
-from dashboard.components import charts, text
+from dashboard import service
+from dashboard.components import charts, gate, text
 from dashboard.components.tiles import BADGE_COLORS
 from dashboard.i18n import lang, t
-from metrics.catalogue import source_text
 from metrics.present.export import safe_csv
 from metrics.present.format import format_date, format_value, status_label
 
-principal = state.require("kpi.read")
+principal = gate.require("kpi.read")
 as_of = st.session_state["as_of"]
 L = lang()
-meta = state.kpi_meta()
+meta = service.kpi_meta()
 ids = list(meta["kpi_id"])
 labels = {r.kpi_id: f"{getattr(r, f'programme_title_{L}')} · {getattr(r, f'name_{L}')}" for r in meta.itertuples()}
 requested = st.query_params.get("kpi")
@@ -33,8 +32,8 @@ def _chosen() -> None:
 
 
 kpi_id = st.selectbox(t("choose_kpi"), ids, format_func=labels.__getitem__, key="detail_kpi", on_change=_chosen)
-row = state.result(kpi_id, as_of)
-cat, kpi = state.engine_kpi(kpi_id)
+row = service.result(kpi_id, as_of)
+cat, kpi = service.engine_kpi(kpi_id)
 unit = row["unit"]
 
 st.title(row[f"name_{L}"])
@@ -60,7 +59,7 @@ c[5].metric(t("required_weekly"), format_value(row["required_weekly"], unit, L))
 grain = (
     st.segmented_control(t("grain"), ["week", "month"], default="month", format_func=t, key="detail_grain") or "month"
 )
-series = state.series(kpi_id, as_of, grain)
+series = service.series(kpi_id, as_of, grain)
 fig = charts.trend_figure(
     series,
     title=t("trend_title").format(name=row[f"name_{L}"]),
@@ -76,18 +75,18 @@ frames = {"trend": series}
 if not kpi.dimensions:
     st.caption(t("no_breakdown"))
 else:
-    tabs = st.tabs([state.dimension_label(kpi, d, L) for d in kpi.dimensions[:6]])
+    tabs = st.tabs([service.dimension_label(kpi, d, L) for d in kpi.dimensions[:6]])
     for tab, dim in zip(tabs, kpi.dimensions[:6], strict=False):
         with tab:
-            df = state.breakdown(kpi_id, dim, as_of)
+            df = service.breakdown(kpi_id, dim, as_of)
             frames[dim] = df
             st.plotly_chart(
                 charts.breakdown_figure(
                     df,
                     dim,
-                    title=t("breakdown_title").format(name=row[f"name_{L}"], dim=state.dimension_label(kpi, dim, L)),
+                    title=t("breakdown_title").format(name=row[f"name_{L}"], dim=service.dimension_label(kpi, dim, L)),
                     unit=unit,
-                    dim_label=state.dimension_label(kpi, dim, L),
+                    dim_label=service.dimension_label(kpi, dim, L),
                 ),
                 width="stretch",
                 config={"displaylogo": False},
@@ -100,7 +99,7 @@ with st.expander(t("why"), expanded=True):
     st.markdown(f"**{t('rule')}**：{text.escape_markdown(str(row[f'rule_{L}']))}")
 
 st.subheader(t("source_text"))
-document = source_text(cat.programme.id)
+document = service.source_text(cat.programme.id)
 span = text.locate(document, kpi.quote)
 if span is not None:
     before, hit, after = text.paragraph_around(document, span)

@@ -1,7 +1,7 @@
 # mypy: disable-error-code="arg-type,str-bytes-safe,call-overload,misc"
 """任务台账 Task ledger: 建账 (open), updates with evidence and reported values, 督办, 销账.
 
-Every action goes through metrics.ledger.accounts, which checks the role, unit and district again and refuses a save
+Every action goes through metrics.ledger.accounts (through dashboard.service), which checks the role, unit and district again and refuses a save
 over a newer version ("已被他人修改"). The version a save is checked against is the one the form was shown
 with (kept in the session), not the one read when the save arrives. User text is shown with st.text,
 escaped markdown or in tables, never as HTML.
@@ -14,29 +14,26 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import state
+from dashboard import service
+from dashboard.components import gate
 from dashboard.components import workspace as ws
 from dashboard.components.text import escape_markdown
 from dashboard.i18n import lang, t
-from metrics import ledger
-from metrics.auth.access import AccessDenied, allowed
-from metrics.storage import clock
+from dashboard.service import AccessDenied, allowed
 
 MILESTONE_ROWS = 3  # at 建账; more with 添加时间节点 afterwards
 
-principal = state.require("ledger.read")
+principal = gate.require("ledger.read")
 # The ledger works on today, whatever 统计截至 the sidebar shows: deadlines offered and "overdue" are
 # counted from the product's clock (docs/time.md), so a leader looking at a past week is offered a future date.
-today = clock.today()
+today = service.today()
 L = lang()
-store = state.store()
-assert store is not None
-cats = state.catalogues()
+cats = service.catalogues()
 st.title(t("ledger_title"))
 if principal.role == "department":
     st.caption(t("ledger_scope").format(district=principal.district or "—", unit=principal.unit or "—"))
 
-table = ledger.task_ledger(store, principal, as_of=today, catalogues=cats)
+table = service.task_ledger(principal, as_of=today, catalogues=cats)
 scope = st.session_state.get("programmes") or []
 if scope:
     table = table[table["programme"].isin(scope)]
@@ -60,7 +57,7 @@ labels = {
     )
 }
 task_id = st.selectbox(t("choose_task"), list(labels), format_func=labels.__getitem__, key="ledger_task")
-detail = ledger.account_detail(store, principal, task_id, as_of=today, catalogues=cats)
+detail = service.account_detail(principal, task_id, as_of=today, catalogues=cats)
 ref = detail.ref
 lead, coop = ref.lead_units, ref.parties
 may_write = allowed(principal, "ledger.write", units=lead, district=ref.district)
@@ -84,15 +81,15 @@ gen = int(st.session_state.get("ledger_form_gen", 0))
 def run(action, *args, unsaved: str | None = None, **kwargs) -> bool:  # type: ignore[no-untyped-def]
     """Call a ledger service; show its refusal or conflict in Chinese instead of failing."""
     try:
-        action(store, principal, *args, catalogues=cats, **kwargs)
-    except ledger.ConcurrentEdit as exc:
+        action(principal, *args, catalogues=cats, **kwargs)
+    except service.ConcurrentEdit as exc:
         st.session_state.pop(SEEN, None)  # the next run shows the latest version, and forms start from it
         st.error(str(exc))
         if unsaved:
             st.info(t("stale_edit_kept").format(version=exc.current_version))
             st.text(unsaved)
         return False
-    except (ledger.LedgerError, AccessDenied) as exc:
+    except (service.LedgerError, AccessDenied) as exc:
         st.error(str(exc))
         return False
     st.session_state.pop(SEEN, None)
@@ -103,7 +100,7 @@ def run(action, *args, unsaved: str | None = None, **kwargs) -> bool:  # type: i
 
 def files(key: str) -> list[tuple[str, bytes]]:
     # the service's 20 MB limit, so Streamlit's own "… per file" note agrees with the label
-    limit_mb = ledger.EVIDENCE_MAX_BYTES // (1024 * 1024)
+    limit_mb = service.EVIDENCE_MAX_BYTES // (1024 * 1024)
     uploaded = (
         st.file_uploader(t("evidence_files"), accept_multiple_files=True, key=key, max_upload_size=limit_mb) or []
     )
@@ -144,7 +141,7 @@ if detail.account is None:
             )
             if st.form_submit_button(t("open_account"), type="primary"):
                 wanted = [(title, due) for title, due in rows if title.strip()]
-                if run(ledger.open_account, task_id, plan, owner, wanted, kpis):
+                if run(service.open_account, task_id, plan, owner, wanted, kpis):
                     st.rerun()
     st.stop()
 
@@ -177,13 +174,13 @@ if may_write and acc["status"] == "open":
             )
             if st.form_submit_button(t("complete")):
                 version = int(seen.get("milestones", {}).get(mid, open_ms.loc[mid, "version"]))
-                if run(ledger.complete_milestone, int(mid), version):
+                if run(service.complete_milestone, int(mid), version):
                     st.rerun()
     with st.expander(t("add_milestone")), st.form(f"add_milestone_{gen}"):
         left, right = st.columns([3, 1])
         title = left.text_input(t("col_milestone"))
         due = right.date_input(t("col_due_date"), today + dt.timedelta(days=30), format=ws.DATE)
-        if st.form_submit_button(t("add_milestone")) and run(ledger.add_milestone, task_id, title, due):
+        if st.form_submit_button(t("add_milestone")) and run(service.add_milestone, task_id, title, due):
             st.rerun()
     with st.expander(t("edit_account")), st.form("edit_account"):
         # the form starts from the account as this session was shown it, and saves against that version
@@ -192,7 +189,7 @@ if may_write and acc["status"] == "open":
         owner = st.text_input(t("owner"), value=seen.get("owner", str(acc["owner"] or "")), key=f"owner_{task_id}_{v}")
         if st.form_submit_button(t("save")):
             typed = f"{t('plan')}：{plan}\n{t('owner')}：{owner}"
-            if run(ledger.edit_account, task_id, v, plan=plan, owner=owner, unsaved=typed):
+            if run(service.edit_account, task_id, v, plan=plan, owner=owner, unsaved=typed):
                 st.rerun()
 
 if allowed(principal, "ledger.update", units=coop, district=ref.district) and acc["status"] != "closed":
@@ -211,7 +208,7 @@ if allowed(principal, "ledger.update", units=coop, district=ref.district) and ac
                 values[kid] = float(number)
         evidence = files(f"update_files_{gen}")
         if st.form_submit_button(t("append_update"), type="primary") and run(
-            ledger.append_update, task_id, pct, narrative, values or None, evidence
+            service.append_update, task_id, pct, narrative, values or None, evidence
         ):
             st.rerun()
 
@@ -227,7 +224,7 @@ if not detail.evidence.empty:
         # read (and permission-checked) only when someone downloads it, not on every page run
         st.download_button(
             f"{t('download')} {e.file_name}（SHA-256 {str(e.sha256)[:12]}…）",
-            data=lambda eid=int(e.evidence_id): ledger.evidence_content(store, principal, eid, catalogues=cats).content,
+            data=lambda eid=int(e.evidence_id): service.evidence_content(principal, eid, catalogues=cats).content,
             file_name=str(e.file_name),
             key=f"ev_{e.evidence_id}",
             on_click="ignore",
@@ -250,13 +247,13 @@ for n in detail.notices.itertuples():
         elif allowed(principal, "ledger.reply", units=lead, district=ref.district):
             with st.form(f"reply_{n.notice_id}_{gen}"):
                 text = st.text_area(t("reply"))
-                if st.form_submit_button(t("reply")) and run(ledger.reply_notice, int(n.notice_id), text):
+                if st.form_submit_button(t("reply")) and run(service.reply_notice, int(n.notice_id), text):
                     st.rerun()
 if allowed(principal, "ledger.supervise") and acc["status"] != "closed":
     with st.expander(t("issue_notice")), st.form(f"notice_{gen}"):
         reason = st.text_area(t("reason"))
         reply_by = st.date_input(t("reply_by"), today + dt.timedelta(days=7), min_value=today, format=ws.DATE)
-        if st.form_submit_button(t("issue_notice")) and run(ledger.supervision_notice, task_id, reason, reply_by):
+        if st.form_submit_button(t("issue_notice")) and run(service.supervision_notice, task_id, reason, reply_by):
             st.rerun()
 
 st.subheader(t("closure"))
@@ -277,17 +274,17 @@ for cr in detail.closures.itertuples():
                 why = st.text_input(t("return_reason"))
                 a, b = st.columns(2)
                 if a.form_submit_button(t("approve"), type="primary") and run(
-                    ledger.decide_closure, int(cr.closure_id), True
+                    service.decide_closure, int(cr.closure_id), True
                 ):
                     st.rerun()
-                if b.form_submit_button(t("return")) and run(ledger.decide_closure, int(cr.closure_id), False, why):
+                if b.form_submit_button(t("return")) and run(service.decide_closure, int(cr.closure_id), False, why):
                     st.rerun()
 if acc["status"] == "open" and may_write:
     with st.expander(t("request_closure")), st.form(f"closure_{gen}"):
         summary = st.text_area(t("summary"))
         evidence = files(f"closure_files_{gen}")
         if st.form_submit_button(t("request_closure")) and run(
-            ledger.request_closure,
+            service.request_closure,
             task_id,
             summary,
             evidence,

@@ -4,26 +4,26 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import state
-from dashboard.components import tables, tiles
+from dashboard import service
+from dashboard.components import gate, tables, tiles
 from dashboard.i18n import lang, t
 from metrics.present.format import STATUS_LABELS, format_date, status_label
 
-principal = state.require("kpi.read")
+principal = gate.require("kpi.read")
 as_of = st.session_state["as_of"]
 L = lang()
 st.title(t("overview_title"))
 st.caption(f"{t('as_of')} {format_date(as_of, L)}")
 st.download_button(
     t("briefing_download"),
-    data=lambda: state.briefing(as_of, L, principal),
+    data=lambda: service.briefing(as_of, L, principal),
     file_name=f"weekly-briefing-{as_of.isoformat()}.html",
     mime="text/html",
     icon=":material/download:",
     on_click="ignore",
 )
 
-df = state.results(as_of)
+df = service.results(as_of)
 df = tables.filter_scope(df, st.session_state.get("programmes", []), st.session_state.get("districts", []))
 
 cols = st.columns(len(STATUS_LABELS))
@@ -42,24 +42,24 @@ st.subheader(f"{t('targets_section')}（{len(targeted)}）")
 if targeted.empty:
     st.info(t("no_match"))
 else:
-    histories, before = state.tile_context(as_of)
+    histories, before = service.tile_context(as_of)
     tiles.tile_grid(targeted, histories, before, L)
 
 monitoring = view[view["status"] == "monitoring"]
 with st.expander(f"{t('monitoring_section')}（{len(monitoring)}）", expanded=False):
-    st.dataframe(state.monitoring_table(as_of, L, tuple(monitoring["kpi_id"])), hide_index=True, width="stretch")
+    st.dataframe(tables.monitoring_table(as_of, L, tuple(monitoring["kpi_id"])), hide_index=True, width="stretch")
 
 left, right = st.columns(2)
 with left:
     st.subheader(t("overdue_title"))
-    overdue = state.overdue_tasks(principal, as_of)
+    overdue = service.overdue_tasks(principal, as_of)
     if overdue.empty:
         st.success(t("overdue_none"))
     else:
         st.dataframe(overdue, hide_index=True, width="stretch")
 with right:
     st.subheader(t("stale_title"))
-    stale = state.stale(as_of)
+    stale = service.stale(as_of)
     if stale.empty:
         st.success(t("stale_none"))
     else:

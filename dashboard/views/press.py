@@ -9,23 +9,19 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import state
-from dashboard.components import release_view
+from dashboard.components import gate, release_view
 from dashboard.i18n import t
-from metrics.auth.access import AccessDenied
+from dashboard.service import AccessDenied, ReleaseError, get_release, list_releases
 from metrics.present.format import format_date
-from metrics.releases.service import ReleaseError, get_release, list_releases
 
-principal = state.require("release.read_published")
-store = state.store()
-assert store is not None
+principal = gate.require("release.read_published")
 st.title(t("nav_press"))
 
-published = list_releases(store, principal)
+published = list_releases(principal)
 wanted = st.query_params.get("release")
 if wanted and all(r.release_no != wanted for r in published):
     try:  # a link to something not in the archive: let the service layer decide (and log a refusal)
-        get_release(store, principal, wanted)
+        get_release(principal, wanted)
     except AccessDenied:
         st.error(t("denied"))
         st.stop()

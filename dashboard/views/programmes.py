@@ -5,17 +5,15 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import state
-from dashboard.components import text
+from dashboard import service
+from dashboard.components import gate, text
 from dashboard.i18n import lang, t
-from metrics.catalogue import source_text
 from metrics.present.format import format_date, format_value, status_label
-from metrics.reports.subsidy_text import standard_text
 
-principal = state.require("kpi.read")
+principal = gate.require("kpi.read")
 as_of = st.session_state["as_of"]
 L = lang()
-cats = state.catalogues()
+cats = service.catalogues()
 st.title(t("programmes_title"))
 pid = st.radio(
     t("programme"),
@@ -34,7 +32,7 @@ st.caption(
 if p.dates_note:
     st.caption(text.escape_markdown(p.dates_note))
 
-results = state.results(as_of)
+results = service.results(as_of)
 results = results[results["programme"] == pid].set_index("kpi_id")
 
 st.subheader(f"{t('tasks')}（{len(cat.tasks)}）")
@@ -62,7 +60,7 @@ for task in cat.tasks:
             st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
         subs = [s for s in cat.subsidies if s.task == task.id]
         for s in subs:
-            st.markdown(f"- **{text.escape_markdown(s.name_zh)}**：{text.escape_markdown(standard_text(s))}")
+            st.markdown(f"- **{text.escape_markdown(s.name_zh)}**：{text.escape_markdown(service.standard_text(s))}")
 
 st.subheader(f"{t('subsidies')}（{len(cat.subsidies)}）")
 st.dataframe(
@@ -71,7 +69,7 @@ st.dataframe(
             {
                 t("name"): s.name_zh,
                 t("recipient"): s.recipient,
-                t("standard"): standard_text(s),
+                t("standard"): service.standard_text(s),
                 t("eligibility"): s.eligibility,
                 t("clause"): s.clause,
             }
@@ -83,4 +81,6 @@ st.dataframe(
 )
 
 with st.expander(t("source_text")):
-    st.markdown("\n\n".join(text.escape_markdown(line) for line in source_text(pid).splitlines() if line.strip()))
+    st.markdown(
+        "\n\n".join(text.escape_markdown(line) for line in service.source_text(pid).splitlines() if line.strip())
+    )

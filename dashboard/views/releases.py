@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import state
-from dashboard.components import release_view
+from dashboard import service
+from dashboard.components import gate, release_view
 from dashboard.i18n import t
-from metrics.kpi.snapshots import snapshot_dates
-from metrics.present.format import format_date
-from metrics.releases.disclosure import DEFAULT_THRESHOLD, MIN_THRESHOLD
-from metrics.releases.service import (
+from dashboard.service import (
+    DEFAULT_THRESHOLD,
+    MIN_THRESHOLD,
     ReleaseError,
     create_release,
     default_kpis,
@@ -19,20 +18,20 @@ from metrics.releases.service import (
     list_releases,
     publish_release,
     release_label,
+    snapshot_dates,
 )
+from metrics.present.format import format_date
 
-principal = state.require("release.manage")
-store = state.store()
-assert store is not None
-cats = state.catalogues()
+principal = gate.require("release.manage")
+cats = service.catalogues()
 st.title(t("nav_releases"))
 
 for key in ("release_flash", "release_warn"):
     if msg := st.session_state.pop(key, None):
         (st.success if key == "release_flash" else st.warning)(msg)
 
-dates = snapshot_dates(store)[::-1]
-drafts = [r for r in list_releases(store, principal, include_drafts=True) if r.state == "draft"]
+dates = snapshot_dates()[::-1]
+drafts = [r for r in list_releases(principal, include_drafts=True) if r.state == "draft"]
 with st.expander(t("release_create"), expanded=not dates or not drafts):
     if not dates:
         st.info(t("release_no_snapshots"))
@@ -49,14 +48,13 @@ with st.expander(t("release_create"), expanded=not dates or not drafts):
             kpis = st.multiselect(
                 t("release_kpis"),
                 list(names),
-                default=default_kpis(store, dates[0], cats),
+                default=default_kpis(dates[0], cats),
                 format_func=names.__getitem__,
                 placeholder=t("release_kpis_placeholder"),
             )
             if st.form_submit_button(t("release_create_btn"), type="primary"):
                 try:
                     rid, warns = create_release(
-                        store,
                         principal,
                         day,
                         title=title.strip() or None,
@@ -82,7 +80,7 @@ for rel in drafts:
         c1, c2 = st.columns(2)
         if c1.button(t("release_publish_btn"), key=f"publish-{rel.release_id}", type="primary", disabled=not confirm):
             try:
-                number = publish_release(store, principal, rel.release_id)
+                number = publish_release(principal, rel.release_id)
             except ReleaseError as exc:
                 st.error(str(exc))
             else:
@@ -90,7 +88,7 @@ for rel in drafts:
                 st.rerun()
         if c2.button(t("release_discard_btn"), key=f"discard-{rel.release_id}"):
             try:
-                discard_release(store, principal, rel.release_id)
+                discard_release(principal, rel.release_id)
             except ReleaseError as exc:
                 st.error(str(exc))
             else:

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import state
+from dashboard import service
+from dashboard.components import gate
 from dashboard.components import workspace as ws
 from dashboard.i18n import t
-from metrics.auth.access import AccessDenied
-from metrics.ledger.scorecard import department_scorecard
+from dashboard.service import AccessDenied, department_scorecard
 
-principal = state.require("ledger.read")
+principal = gate.require("ledger.read")
 as_of = st.session_state["as_of"]
-store = state.store()
-assert store is not None
 st.title(t("scorecard_title"))
 unit = principal.unit if principal.role == "department" else None
 district = principal.district if principal.role == "department" else None
 try:
-    card = department_scorecard(store, principal, as_of, unit=unit, district=district, catalogues=state.catalogues())
+    card = department_scorecard(principal, as_of, unit=unit, district=district, catalogues=service.catalogues())
 except AccessDenied as exc:  # a department account without a district (refused and logged by the service)
     st.error(str(exc))
     st.stop()

@@ -10,22 +10,25 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import state
+from dashboard.components import gate
 from dashboard.components import workspace as ws
 from dashboard.i18n import lang, t
-from metrics.auth.access import AccessDenied
+from dashboard.service import (
+    MAX_UPLOAD_MB,
+    AccessDenied,
+    errors_to_frame,
+    errors_xlsx,
+    out_of_district_rows,
+    parse_isolated,
+    template_xlsx,
+    upload,
+    upload_history,
+)
 from metrics.contract.records import RECORD_TYPES
-from metrics.ingest import errors_to_frame
-from metrics.ingest.guard import MAX_UPLOAD_MB
-from metrics.ingest.templates import errors_xlsx, template_xlsx
-from metrics.ingest.uploads import out_of_district_rows, upload, upload_history
-from metrics.ingest.worker import parse_isolated
 
-principal = state.require("upload.write", own_unit=True)
+principal = gate.require("upload.write", own_unit=True)
 L = lang()
 st.title(t("uploads_title"))
-store = state.store()
-assert store is not None
 department = principal.role == "department"
 if department:
     st.caption(t("upload_scope").format(district=principal.district, unit=principal.unit))
@@ -90,7 +93,7 @@ if file is not None:
         ws.show(parsed.table.slice(0, 20).to_pandas(), shown)
         if st.button(t("confirm_import"), type="primary", key=f"confirm_{parsed.sha256}"):
             try:
-                report = upload(store, principal, parsed)
+                report = upload(principal, parsed)
             except AccessDenied as exc:  # refused (and logged) by the service, e.g. another district's record
                 st.error(str(exc))
             else:
@@ -105,7 +108,7 @@ else:
     st.session_state.pop("upload_parsed", None)  # the file was removed: do not keep its rows in the session
 
 st.subheader(t("history"))
-history = upload_history(store, principal)
+history = upload_history(principal)
 if history.empty:
     st.caption(t("history_none"))
 else:

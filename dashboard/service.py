@@ -1,0 +1,195 @@
+"""The dashboard's one door to the metrics services: pages and components import from here, never from the store.
+
+Each service is re-exported with the process's store already bound (`upload(principal, parsed)` rather than
+`upload(store, principal, parsed)`), so a page holds no Store and writes no SQL; the permission checks stay
+in the services. Cached readers (dashboard.state) are re-exported as they are. import-linter keeps
+dashboard.views and dashboard.components off metrics' store, engine and service modules (pyproject.toml).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable
+from typing import Concatenate, ParamSpec, TypeVar
+
+from dashboard.state import (
+    breakdown,
+    briefing,
+    catalogues,
+    data_key,
+    delivery,
+    engine_kpi,
+    kpi_meta,
+    overdue_tasks,
+    result,
+    results,
+    series,
+    stale,
+    store,
+    tile_context,
+)
+from metrics import ledger as _ledger
+from metrics.auth import audit as _audit
+from metrics.auth import users as _users
+from metrics.auth.access import AccessDenied, Principal, allowed
+from metrics.auth.audit import ACTIONS_ZH, entity_label
+from metrics.catalogue import Catalogue, source_text
+from metrics.ingest import errors_to_frame
+from metrics.ingest import uploads as _uploads
+from metrics.ingest.guard import MAX_UPLOAD_MB
+from metrics.ingest.templates import errors_xlsx, template_xlsx
+from metrics.ingest.uploads import out_of_district_rows
+from metrics.ingest.worker import parse_isolated
+from metrics.kpi import snapshots as _snapshots
+from metrics.kpi.status import URGENCY
+from metrics.ledger import EVIDENCE_MAX_BYTES, ConcurrentEdit, LedgerError
+from metrics.ledger import scorecard as _scorecard
+from metrics.releases import service as _releases
+from metrics.releases.disclosure import DEFAULT_THRESHOLD, MIN_THRESHOLD
+from metrics.releases.export import chart_png, charts_available, press_pack, release_csv, release_xlsx, statements_text
+from metrics.releases.service import Release, ReleaseError, dimension_label, release_label
+from metrics.reports.subsidy_text import standard_text
+from metrics.storage import clock
+from metrics.storage.store import Store
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def store_available() -> bool:
+    """Whether the database exists (pages run only when it does; the app says how to build one otherwise)."""
+    return store() is not None
+
+
+def _store() -> Store:
+    s = store()
+    if s is None:
+        raise RuntimeError("no database (KPI_DB)")
+    return s
+
+
+def _bind(fn: Callable[Concatenate[Store, P], R]) -> Callable[P, R]:
+    """The service with the process's store as its first argument, looked up on each call."""
+
+    @functools.wraps(fn)
+    def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        return fn(_store(), *args, **kwargs)
+
+    return call
+
+
+def today() -> dt.date:
+    """The product's date (metrics.storage.clock, docs/time.md)."""
+    return clock.today()
+
+
+# auth: sign-in, session refresh, the logged permission check
+authenticate = _bind(_users.authenticate)
+principal_for_oidc = _bind(_users.principal_for_oidc)
+refresh_principal = _bind(_users.refresh_principal)
+guarded = _bind(_users.guarded)
+change_history = _bind(_audit.change_history)
+
+# task ledger (every call checks role, unit and district again)
+task_ledger = _bind(_ledger.task_ledger)
+account_detail = _bind(_ledger.account_detail)
+open_account = _bind(_ledger.open_account)
+edit_account = _bind(_ledger.edit_account)
+add_milestone = _bind(_ledger.add_milestone)
+complete_milestone = _bind(_ledger.complete_milestone)
+append_update = _bind(_ledger.append_update)
+supervision_notice = _bind(_ledger.supervision_notice)
+reply_notice = _bind(_ledger.reply_notice)
+request_closure = _bind(_ledger.request_closure)
+decide_closure = _bind(_ledger.decide_closure)
+evidence_content = _bind(_ledger.evidence_content)
+department_scorecard = _bind(_scorecard.department_scorecard)
+
+# uploads
+upload = _bind(_uploads.upload)
+upload_history = _bind(_uploads.upload_history)
+
+# releases
+snapshot_dates = _bind(_snapshots.snapshot_dates)
+default_kpis = _bind(_releases.default_kpis)
+create_release = _bind(_releases.create_release)
+publish_release = _bind(_releases.publish_release)
+discard_release = _bind(_releases.discard_release)
+list_releases = _bind(_releases.list_releases)
+get_release = _bind(_releases.get_release)
+
+__all__ = [
+    "ACTIONS_ZH",
+    "DEFAULT_THRESHOLD",
+    "EVIDENCE_MAX_BYTES",
+    "MAX_UPLOAD_MB",
+    "MIN_THRESHOLD",
+    "URGENCY",
+    "AccessDenied",
+    "Catalogue",
+    "ConcurrentEdit",
+    "LedgerError",
+    "Principal",
+    "Release",
+    "ReleaseError",
+    "account_detail",
+    "add_milestone",
+    "allowed",
+    "append_update",
+    "authenticate",
+    "breakdown",
+    "briefing",
+    "catalogues",
+    "change_history",
+    "chart_png",
+    "charts_available",
+    "complete_milestone",
+    "create_release",
+    "data_key",
+    "decide_closure",
+    "default_kpis",
+    "delivery",
+    "department_scorecard",
+    "dimension_label",
+    "discard_release",
+    "edit_account",
+    "engine_kpi",
+    "entity_label",
+    "errors_to_frame",
+    "errors_xlsx",
+    "evidence_content",
+    "get_release",
+    "guarded",
+    "kpi_meta",
+    "list_releases",
+    "open_account",
+    "out_of_district_rows",
+    "overdue_tasks",
+    "parse_isolated",
+    "press_pack",
+    "principal_for_oidc",
+    "publish_release",
+    "refresh_principal",
+    "release_csv",
+    "release_label",
+    "release_xlsx",
+    "reply_notice",
+    "request_closure",
+    "result",
+    "results",
+    "series",
+    "snapshot_dates",
+    "source_text",
+    "stale",
+    "standard_text",
+    "statements_text",
+    "store_available",
+    "supervision_notice",
+    "task_ledger",
+    "template_xlsx",
+    "tile_context",
+    "today",
+    "upload",
+    "upload_history",
+]
