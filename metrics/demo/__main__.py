@@ -1,5 +1,5 @@
 """`python -m metrics.demo [DB] [--scale N] [--seed N] [--as-of DATE] [--replace]`."""
 
-from metrics.demo.generate import main
+from metrics.demo.build import main
 
 main()

@@ -1,0 +1,181 @@
+"""Builds the demo: every record type as an Arrow table (`generate`), loaded into a new database file that
+appears only when complete (`build_demo`), and the `python -m metrics.demo` command (`main`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from metrics.catalogue import Catalogue
+from metrics.contract.records import RECORD_TYPES
+from metrics.demo.aims import _load, _programmes
+from metrics.demo.context import Context, _employer_pool
+from metrics.demo.generators.communities import _communities, _graduate_followups
+from metrics.demo.generators.enterprises import _contract_returns, _startups
+from metrics.demo.generators.events import _disputes, _events, _vacancies
+from metrics.demo.generators.people import _placements, _trainings
+from metrics.demo.generators.reports import _progress_reports, _survey_responses
+from metrics.demo.generators.subsidies import _applications
+from metrics.demo.profiles import DISTRICT_PROFILES
+from metrics.demo.seasons import DEFAULT_AS_OF, Calendar
+from metrics.storage.store import Store
+
+
+class DemoDatabaseExists(FileExistsError):
+    """build_demo was pointed at an existing file without replace=True."""
+
+
+def _arrow_type(kind: str) -> pa.DataType:
+    return {
+        "date": pa.date32(),
+        "month": pa.date32(),
+        "bool": pa.bool_(),
+        "int": pa.int64(),
+        "decimal": pa.float64(),
+        "amount": pa.decimal128(18, 2),
+    }.get(kind, pa.string())
+
+
+def _finish(record: str, tables: list[pa.Table]) -> pa.Table:
+    """One table per record type, columns exactly as records.py in its order."""
+    rt = RECORD_TYPES[record]
+    tables = [t for t in tables if t.num_rows]
+    if not tables:
+        return pa.schema([(c.name, _arrow_type(c.kind)) for c in rt.columns]).empty_table()
+    table = pa.concat_tables(tables)
+    if set(table.column_names) != set(rt.column_names):
+        raise AssertionError(f"{record}: generated {sorted(table.column_names)}, spec {sorted(rt.column_names)}")
+    return table.select(list(rt.column_names))
+
+
+def generate(
+    seed: int = 42,
+    scale: float = 1.0,
+    as_of: dt.date = DEFAULT_AS_OF,
+    *,
+    catalogues: Mapping[str, Catalogue] | None = None,
+) -> dict[str, pa.Table]:
+    """Every record type as an Arrow table (keys in records.py order); same arguments, same tables.
+
+    scale multiplies placements, trainings and applications (1.0: about 100,000 placements and 20,000
+    trainings); the other record types follow the catalogues' targets and do not scale.
+    """
+    if not scale > 0:
+        raise ValueError(f"scale must be positive, not {scale}")
+    cal = Calendar(as_of)
+    programmes = _programmes(_load(catalogues))
+    profiles = list(DISTRICT_PROFILES.values())
+    ctx = Context(seed, scale, cal, programmes, {})
+    for p in profiles:
+        ctx.employers[p.name] = _employer_pool(seed, p, int(np.clip(ctx.placements(p) / 6, 500, 8000)))
+    parts: dict[str, list[pa.Table]] = {name: [] for name in RECORD_TYPES}
+    for prof in profiles:
+        parts["communities"].append(_communities(ctx, prof))
+    for prof in profiles:
+        parts["placements"].append(_placements(ctx, prof))
+        parts["trainings"].append(_trainings(ctx, prof))
+        apps = _applications(ctx, prof, [p for p in programmes if p.profile.name == prof.name])
+        if apps is not None:
+            parts["applications"].append(apps)
+        parts["events"].append(_events(ctx, prof))
+        parts["vacancies"].append(_vacancies(ctx, prof))
+        parts["disputes"].append(_disputes(ctx, prof))
+        parts["contract_returns"].append(_contract_returns(ctx, prof))
+        parts["startups"].append(_startups(ctx, prof))
+        parts["graduate_followups"].append(_graduate_followups(ctx, prof))
+        survey = _survey_responses(ctx, prof)
+        if survey is not None:
+            parts["survey_responses"].append(survey)
+    parts["progress_reports"].append(_progress_reports(ctx))
+    return {name: _finish(name, tables) for name, tables in parts.items()}
+
+
+Progress = Callable[[str, int, int], None]
+
+
+def _write(path: Path, tables: Mapping[str, pa.Table], *, replace: bool, progress: Progress | None) -> dict[str, int]:
+    """Load the tables into a new database file next to `path`, then move it into place."""
+    building = path.with_name(path.name + ".building")
+    for leftover in (building, Path(f"{building}.wal")):
+        leftover.unlink(missing_ok=True)
+    counts: dict[str, int] = {}
+    try:
+        with Store.open(building) as store:
+            for i, (name, table) in enumerate(tables.items(), 1):
+                counts[name] = store.bulk_insert(name, table)
+                if progress is not None:
+                    progress(name, i, len(tables))
+    except BaseException:
+        building.unlink(missing_ok=True)
+        raise
+    if path.exists():
+        if not replace:
+            building.unlink(missing_ok=True)
+            raise DemoDatabaseExists(_exists_message(path))
+        path.unlink()
+    Path(f"{path}.wal").unlink(missing_ok=True)
+    os.replace(building, path)
+    return counts
+
+
+def _exists_message(path: Path, how: str = "replace=True") -> str:
+    return f"数据库文件已存在：{path}；如需重建演示数据请指定 {how}。/ {path} exists; pass {how} to rebuild it."
+
+
+def build_demo(
+    db: Path | str,
+    *,
+    seed: int = 42,
+    scale: float = 1.0,
+    as_of: dt.date = DEFAULT_AS_OF,
+    progress: Progress | None = None,
+    replace: bool = False,
+    catalogues: Mapping[str, Catalogue] | None = None,
+) -> dict[str, int]:
+    """Create a demo database file at `db` and return the rows written per record type.
+
+    Refuses an existing file unless replace=True. progress(record_type, done, total) is called after each
+    table; the file appears only when complete.
+    """
+    path = Path(db)
+    if path.exists() and not replace:
+        raise DemoDatabaseExists(_exists_message(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tables = generate(seed, scale, as_of, catalogues=catalogues)
+    return _write(path, tables, replace=replace, progress=progress)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m metrics.demo [DB] [--scale N] [--seed N] [--as-of DATE] [--replace]`."""
+    from metrics.storage.store import default_db_path
+
+    parser = argparse.ArgumentParser(prog="python -m metrics.demo", description="Build the demo database.")
+    parser.add_argument("db", nargs="?", type=Path, default=default_db_path())
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--as-of", type=dt.date.fromisoformat, default=DEFAULT_AS_OF)
+    parser.add_argument("--replace", action="store_true", help="rebuild an existing file")
+    args = parser.parse_args(argv)
+    if args.db.exists() and not args.replace:
+        print(_exists_message(args.db, "--replace"), file=sys.stderr)
+        return 1
+    t0 = time.perf_counter()
+    tables = generate(args.seed, args.scale, args.as_of)
+    t1 = time.perf_counter()
+    args.db.parent.mkdir(parents=True, exist_ok=True)
+    counts = _write(args.db, tables, replace=args.replace, progress=None)
+    t2 = time.perf_counter()
+    for name, rows in counts.items():
+        print(f"{name:20s} {rows:>12,}")
+    size = args.db.stat().st_size / 1e6
+    print(f"generate {t1 - t0:.1f} s · load {t2 - t1:.1f} s · {args.db} {size:,.0f} MB")
+    return 0
