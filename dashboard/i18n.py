@@ -323,6 +323,19 @@ STRINGS: dict[str, dict[str, str]] = {
     "nav_releases": {"zh": "发布管理", "en": "Release desk"},
     "release_pick": {"zh": "选择发布", "en": "Release"},
     "release_archive": {"zh": "发布档案", "en": "Release archive"},
+    "col_release_no": {"zh": "发布编号", "en": "Release no."},
+    "col_release_title": {"zh": "标题", "en": "Title"},
+    "col_release_as_of": {"zh": "数据截至", "en": "Data as of"},
+    "col_published_at": {"zh": "发布时间", "en": "Published at"},
+    "col_content_hash": {"zh": "内容校验值", "en": "Content hash"},
+    # a release is published in Chinese (its statements and tables are), so its default title is too
+    "release_default_title": {
+        "zh": "就业工作主要指标（截至{date}）",
+        "en": "Main employment indicators (as of {date})",
+    },
+    "yuan": {"zh": "元", "en": " yuan"},
+    "template_file": {"zh": "{record}_模板.xlsx", "en": "{record}_template.xlsx"},
+    "errors_file": {"zh": "{name}_错误清单.xlsx", "en": "{name}_errors.xlsx"},
     "release_meta": {
         "zh": "{label} · 数据截至{as_of} · {when}由 {who} 发布 · 内容校验值 {hash}",
         "en": "{label} · data as of {as_of} · published {when} by {who} · content hash {hash}",

@@ -49,13 +49,13 @@ with st.expander(t("release_archive")):
         pd.DataFrame(
             [
                 {
-                    "发布编号": r.label,
-                    "标题": r.title,
-                    "数据截至": format_date(r.as_of),
-                    "发布时间": f"{r.published_at:%Y-%m-%d %H:%M}" if r.published_at else "—",
-                    "内容校验值": r.content_hash[:16],
+                    t("col_release_no"): r.label,
+                    t("col_release_title"): r.title,
+                    t("col_release_as_of"): format_date(r.as_of),
+                    t("col_published_at"): f"{r.published_at:%Y-%m-%d %H:%M}" if r.published_at else "—",
+                    t("col_content_hash"): r.content_hash[:16],
                 }
                 for r in published
             ]
-        ).set_index("发布编号")
+        ).set_index(t("col_release_no"))
     )

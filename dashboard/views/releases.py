@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard import service
 from dashboard.components import gate, release_view
-from dashboard.i18n import t
+from dashboard.i18n import STRINGS, t
 from dashboard.service import (
     DEFAULT_THRESHOLD,
     MIN_THRESHOLD,
@@ -39,7 +39,9 @@ with st.expander(t("release_create"), expanded=not dates or not drafts):
         with st.form("create_release"):
             day = st.selectbox(t("release_snapshot"), dates, format_func=format_date)
             title = st.text_input(
-                t("release_title"), value=f"就业工作主要指标（截至{format_date(dates[0])}）", max_chars=80
+                t("release_title"),
+                value=STRINGS["release_default_title"]["zh"].format(date=format_date(dates[0])),
+                max_chars=80,
             )
             threshold = st.number_input(
                 t("release_threshold"), min_value=MIN_THRESHOLD, max_value=100, value=DEFAULT_THRESHOLD

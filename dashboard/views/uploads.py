@@ -42,7 +42,7 @@ record = st.selectbox(
 st.download_button(
     t("template_download"),
     data=lambda: template_xlsx(record),
-    file_name=f"{record}_模板.xlsx",
+    file_name=t("template_file").format(record=record),
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     icon=":material/download:",
     on_click="ignore",
@@ -78,7 +78,7 @@ if file is not None:
         st.download_button(
             t("errors_download"),
             data=errors_xlsx(parsed.errors, file.name),
-            file_name=f"{file.name}_错误清单.xlsx",
+            file_name=t("errors_file").format(name=file.name),
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     elif foreign is not None and not foreign.empty:
