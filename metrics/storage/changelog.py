@@ -11,8 +11,9 @@ its log row commit or roll back together:
   the old and the new values (DuckDB's `to_json`) and the rows, and takes the action expression from
   `action_case`, which spells the enum's values — so the action list and the INSERT statement live here too.
 
-`changed_at` is always `clock.now()` (docs/time.md). `record_select` takes `at` only so an upload's log rows
-carry the very stamp of its `uploads` row, which the caller took from the same clock just before.
+`changed_at` always comes from the one clock, metrics.storage.clock (docs/time.md). `record_select` takes
+`at` only so an upload's log rows carry the very stamp of its `uploads` row, which the caller took from the
+same clock just before.
 
 Nothing here updates or deletes rows (tests/test_audit.py scans the repository for that).
 """
@@ -110,7 +111,7 @@ def record_select(
     """One change_log row per row of `SELECT … FROM from_sql` (set-based, for uploads).
 
     The *_sql arguments are SQL text built by metrics code from the data contract (no user values); the
-    action expression comes from `action_case`. `at` defaults to clock.now().
+    action expression comes from `action_case`. `at` defaults to the clock's current time.
     """
     cur.execute(
         f"INSERT INTO change_log ({_COLUMNS}) "  # noqa: S608 - fragments from metrics code, values bound
