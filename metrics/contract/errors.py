@@ -16,7 +16,8 @@ checks it), so a caller that wants "anything the product refuses or cannot do" c
     │   └── ConcurrentEdit                         the row was saved by someone else meanwhile
     ├── ReleaseError            (ValueError)       metrics.releases.service: a release request refused
     │   └── ReleaseIntegrityError                  a stored release whose content no longer matches its hash
-    └── FontMissing             (RuntimeError)     metrics.releases.export: no font with Chinese glyphs
+    ├── FontMissing             (RuntimeError)     metrics.releases.export: no font with Chinese glyphs
+    └── DemoDatabaseExists      (FileExistsError)  metrics.demo.build: the demo database file is already there
 
 The builtin base in brackets is kept (multiple inheritance) so that code catching ValueError,
 PermissionError or RuntimeError keeps working. `str(error)` is the Chinese message, as before.

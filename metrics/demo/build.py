@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from metrics.catalogue import Catalogue
+from metrics.contract.errors import KpiError
 from metrics.contract.records import RECORD_TYPES
 from metrics.demo.aims import _load, _programmes
 from metrics.demo.context import Context, _employer_pool
@@ -30,8 +31,8 @@ from metrics.demo.seasons import DEFAULT_AS_OF, Calendar
 from metrics.storage.store import Store
 
 
-class DemoDatabaseExists(FileExistsError):
-    """build_demo was pointed at an existing file without replace=True."""
+class DemoDatabaseExists(KpiError, FileExistsError):
+    """build_demo was pointed at an existing file without replace=True (the message is Chinese, then English)."""
 
 
 def _arrow_type(kind: str) -> pa.DataType:
