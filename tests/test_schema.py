@@ -35,3 +35,16 @@ def test_no_record_table_outside_the_contract(columns: dict[str, list[tuple[str,
     schema the import never fills."""
     with_upload_id = {t for t, cols in columns.items() if any(c == "upload_id" for c, _, _ in cols)}
     assert with_upload_id - {"uploads", "change_log"} == set(RECORD_TYPES)
+
+
+def test_the_contract_document_shows_the_contract_as_it_is() -> None:
+    """docs/data-contract.md's record-type tables are generated from the contract (python -m metrics.contract)."""
+    from pathlib import Path
+
+    from metrics.contract.document import BEGIN, replace_generated
+
+    doc = Path(__file__).resolve().parents[1] / "docs" / "data-contract.md"
+    text = doc.read_text(encoding="utf-8")
+    assert BEGIN in text
+    assert replace_generated(text) == text, "run `python -m metrics.contract` and commit docs/data-contract.md"
+    assert "| `monthly_wage` | 月工资（元） | amount (元) | optional |" in text
