@@ -265,7 +265,7 @@ def in_year(days: list[dt.date | None], year: int = AS_OF.year) -> list[bool]:
 
 
 def test_tongzhou_record_level_kpis_land_where_aimed(tables: dict[str, pa.Table]) -> None:
-    """Unscaled tables: the values of DESIGN's example hold at any scale."""
+    """Unscaled tables: the values of docs/kpi-semantics.md's examples hold at any scale."""
     tz = lambda t: t.filter(pc.equal(pc.cast(t.column("district"), pa.string()), "通州区"))  # noqa: E731
     share = (AS_OF - dt.date(2026, 1, 1)).days / 365
     events = tz(tables["events"])

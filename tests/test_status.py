@@ -1,4 +1,4 @@
-"""Status rules of DESIGN §3 against values computed by hand."""
+"""Status rules of docs/kpi-semantics.md against values computed by hand."""
 
 from __future__ import annotations
 

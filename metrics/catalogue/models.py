@@ -142,7 +142,7 @@ class Target(Strict):
     period: PeriodKind
     start: dt.date | None = None  # for cumulative targets: when counting starts
     deadline: dt.date | None = None  # for cumulative targets: when the value is due
-    # status thresholds (DESIGN §3), overridable per KPI
+    # status thresholds (docs/kpi-semantics.md), overridable per KPI
     on_track_pace: float = 0.95
     at_risk_pace: float = 0.80
     tolerance: float = 0.02  # rates and coverage: at_risk within this many points below

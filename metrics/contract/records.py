@@ -1,4 +1,4 @@
-"""The upload data contract (shared/DATA_CONTRACT.md) as data.
+"""The upload data contract as data (docs/data-contract.md is generated from it).
 
 Every other part reads record types from here: the DuckDB schema, the import validators, the XLSX
 templates, the catalogue cross-checks and the demo generator. Nothing here touches a database or a file.

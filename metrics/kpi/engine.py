@@ -137,7 +137,7 @@ def _formula(kpi: Kpi) -> tuple[str, str]:
     return comment, f"named query metrics/kpi/sql/{m.file}"
 
 
-# The definitions of DESIGN §3 in words, for the named queries under metrics/kpi/sql/.
+# The definitions of docs/kpi-semantics.md in words, for the named queries under metrics/kpi/sql/.
 SQL_FORMULAS: dict[str, tuple[str, str]] = {
     "contract_signing_rate.sql": (
         "Σ签订劳动合同人数 ÷ Σ职工人数，每家企业只取统计期内最近一期报表",

@@ -138,7 +138,7 @@ def _fmt(x: float) -> str:
 def assess(
     target: Target | None, actual: float | None, window: Window, as_of: dt.date, *, has_data: bool
 ) -> Assessment:
-    """Status of one KPI value; see DESIGN §3. `has_data` is False when the window holds no records."""
+    """Status of one KPI value; see docs/kpi-semantics.md. `has_data` is False when the window holds no records."""
     if target is None:
         return Assessment(
             "monitoring", None, None, None, None, "监测指标，不设目标、不评状态", "monitoring KPI: no target, no status"

@@ -1,4 +1,4 @@
-"""The KPI definitions of DESIGN §3 written again in plain pandas, independently of the SQL compiler.
+"""The KPI definitions of docs/kpi-semantics.md written again in plain pandas, independently of the SQL compiler.
 
 Two uses: a cross-check (the engine and this must agree on the demo database) and the baseline that
 `make bench` compares the engine's speed with. Deliberately straightforward pandas, no DuckDB.

@@ -42,7 +42,7 @@ def _contract_returns(ctx: Context, prof: DistrictProfile) -> pa.Table:
     rate = prof.signing_rate - 0.004 * (cal.as_of.year - year_of)
     unsigned_share = np.clip((1 - rate) * rng.gamma(0.8, 1 / 0.8, n_ent)[ent], 0, 0.6)
     unsigned = rng.binomial(employees, unsigned_share)
-    # each enterprise's latest return this year carries the rate the profile aims for (DESIGN §3)
+    # each enterprise's latest return this year carries the rate the profile aims for (docs/kpi-semantics.md)
     this_year = year_of == cal.as_of.year
     latest = np.zeros(n, dtype=bool)
     rows = np.flatnonzero(this_year)

@@ -248,7 +248,7 @@ def _disputes(ctx: Context, prof: DistrictProfile) -> pa.Table:
     closed = day + (params[:, 0] + rng.gamma(params[:, 1], params[:, 2])).astype(np.int64)
     closed = np.where(closed > last, -1, closed)
 
-    # Steer this year's closure rate (DESIGN §3) and mediation share to the profile's values.
+    # Steer this year's closure rate (docs/kpi-semantics.md) and mediation share to the profile's values.
     y0 = cal.year_span(cal.as_of.year)[0]
     in_window = day >= y0
     open_at_start = (day < y0) & ((closed < 0) | (closed >= y0))
