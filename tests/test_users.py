@@ -13,7 +13,8 @@ import pytest
 from argon2 import PasswordHasher, Type
 from click.testing import CliRunner
 
-import metrics.auth.users as users_mod
+import metrics.auth.accounts as accounts_mod
+import metrics.auth.passwords as passwords_mod
 from metrics.auth.access import AccessDenied, Principal
 from metrics.auth.users import (
     DEMO_ACCOUNTS,
@@ -35,7 +36,7 @@ from metrics.auth.users import (
 from metrics.cli.users import user as user_cli
 from metrics.storage.store import Store
 
-REAL_HASHER = users_mod.HASHER
+REAL_HASHER = passwords_mod.HASHER
 PW = "correct-horse-battery"
 ADMIN = Principal("root", "admin")
 OFFICE = Principal("wang", "office")
@@ -46,7 +47,7 @@ T0 = dt.datetime(2026, 11, 21, 9, 0, 0)
 @pytest.fixture(autouse=True)
 def fast_hasher(monkeypatch: pytest.MonkeyPatch) -> None:
     """Still argon2id, but cheap: the production parameters cost ~0.2 s per hash."""
-    monkeypatch.setattr(users_mod, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(passwords_mod, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 class Clock:
@@ -85,7 +86,7 @@ def test_production_hasher_is_argon2id_with_strong_parameters() -> None:
 
 
 def test_hash_is_argon2id_and_never_the_password(tiny_duck: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(users_mod, "HASHER", REAL_HASHER)
+    monkeypatch.setattr(passwords_mod, "HASHER", REAL_HASHER)
     rec = add_user(tiny_duck, None, "zhang", "office", password=PW, display_name="张三")
     h = stored_hash(tiny_duck, "zhang")
     assert h is not None and h.startswith("$argon2id$v=19$m=65536")
@@ -180,7 +181,7 @@ def test_rehash_when_argon2_parameters_change(tiny_duck: Store, monkeypatch: pyt
     add_user(tiny_duck, None, "zhang", "office", password=PW)
     old_hash = stored_hash(tiny_duck, "zhang")
     assert old_hash is not None and "m=1024,t=1,p=1" in old_hash
-    monkeypatch.setattr(users_mod, "HASHER", PasswordHasher(time_cost=2, memory_cost=2048, parallelism=1))
+    monkeypatch.setattr(passwords_mod, "HASHER", PasswordHasher(time_cost=2, memory_cost=2048, parallelism=1))
     assert authenticate(tiny_duck, "zhang", PW) is not None
     new_hash = stored_hash(tiny_duck, "zhang")
     assert new_hash is not None and "m=2048,t=2,p=1" in new_hash and new_hash.startswith("$argon2id$")
@@ -247,7 +248,7 @@ def test_a_crash_inside_the_write_leaves_nothing(tiny_duck: Store, monkeypatch: 
     def boom(*args: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(users_mod, "_record_change", boom)
+    monkeypatch.setattr(accounts_mod, "_record_change", boom)
     with pytest.raises(RuntimeError):
         add_user(tiny_duck, None, "zhang", "office", password=PW)
     assert tiny_duck.execute("SELECT count(*) FROM users")[0][0] == 0
@@ -475,7 +476,7 @@ def _legacy_department(store: Store, name: str) -> None:
     store.execute(
         "INSERT INTO users (user_name, display_name, role, unit, password_hash, created_at) "
         "VALUES (?, ?, 'department', ?, ?, TIMESTAMP '2025-06-01 09:00')",
-        [name, name, "区人力社保局", users_mod.HASHER.hash(PW)],
+        [name, name, "区人力社保局", passwords_mod.HASHER.hash(PW)],
     )
 
 
