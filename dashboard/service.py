@@ -42,7 +42,7 @@ from metrics.ingest.templates import errors_xlsx, template_xlsx
 from metrics.ingest.uploads import out_of_district_rows
 from metrics.ingest.worker import parse_isolated
 from metrics.kpi import snapshots as _snapshots
-from metrics.kpi.status import URGENCY
+from metrics.kpi.status import URGENCY, progress
 from metrics.ledger import EVIDENCE_MAX_BYTES, ConcurrentEdit, LedgerError
 from metrics.ledger import scorecard as _scorecard
 from metrics.releases import service as _releases
@@ -169,6 +169,7 @@ __all__ = [
     "parse_isolated",
     "press_pack",
     "principal_for_oidc",
+    "progress",
     "publish_release",
     "refresh_principal",
     "release_csv",

@@ -5,15 +5,27 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from dashboard.components.tables import progress_share
+from dashboard import service
+from dashboard.components.tables import overview_table
 from dashboard.components.text import escape_markdown, highlighted_markdown, locate
 from dashboard.components.tiles import change_text
+from dashboard.i18n import STRINGS
+from metrics.kpi.status import progress
 from metrics.present.export import safe_csv
 from metrics.present.format import format_number, format_value
 
 
 def row(actual: float, unit: str, target: float = 300, comparator: str = ">=") -> pd.Series:
     return pd.Series({"actual": actual, "unit": unit, "target": target, "comparator": comparator})
+
+
+ROWS = [
+    {"actual": 150.0, "target": 300.0, "comparator": ">="},
+    {"actual": 400.0, "target": 300.0, "comparator": ">="},
+    {"actual": 120.0, "target": 100.0, "comparator": "<="},
+    {"actual": float("nan"), "target": 300.0, "comparator": ">="},
+    {"actual": 5.0, "target": None, "comparator": None},
+]
 
 
 def test_change_since_last_week() -> None:
@@ -25,11 +37,29 @@ def test_change_since_last_week() -> None:
     assert change_text(row(280, "场"), None, "zh") is None
 
 
-def test_progress_share() -> None:
-    assert progress_share(row(150, "场")) == 0.5
-    assert progress_share(row(400, "场")) == 1.0
-    assert progress_share(row(120, "人", target=100, comparator="<=")) == pytest.approx(100 / 120)
-    assert progress_share(row(float("nan"), "场")) is None
+def test_progress_share_is_the_status_rules_one() -> None:
+    """Tiles and the overview table show metrics.kpi.status.progress: capped at 100 %, ceilings mirrored."""
+    assert service.progress is progress
+    share = [service.progress(r["actual"], r["target"], r["comparator"]) for r in ROWS]
+    assert share[:3] == [0.5, 1.0, pytest.approx(100 / 120)] and share[3:] == [None, None]
+    frame = pd.DataFrame(
+        [
+            {
+                **r,
+                "unit": "场",
+                "programme_title_zh": "方案",
+                "name_zh": "指标",
+                "pace": None,
+                "status": "on_track",
+                "lead_unit": "区人力社保局",
+                "window_start": "2026-01-01",
+                "window_end": "2026-12-31",
+            }
+            for r in ROWS
+        ]
+    )
+    shown = overview_table(frame, "zh")[STRINGS["progress"]["zh"]].tolist()
+    assert shown[:3] == [0.5, 1.0, pytest.approx(100 / 120)] and [pd.isna(x) for x in shown[3:]] == [True, True]
 
 
 def test_chinese_number_conventions() -> None:

@@ -37,16 +37,6 @@ def filter_results(
     return out.assign(_urgency=order).sort_values(["_urgency", "programme"], kind="stable").drop(columns="_urgency")
 
 
-def progress_share(row: pd.Series) -> float | None:
-    """Actual as a share of the target (for display only), capped at 100%."""
-    actual, target = row["actual"], row["target"]
-    if pd.isna(actual) or pd.isna(target) or not target:
-        return None
-    if row["comparator"] == "<=":
-        return 1.0 if actual <= target else float(target / actual)
-    return float(min(1.0, actual / target))
-
-
 def overview_table(df: pd.DataFrame, lang: str) -> pd.DataFrame:
     s = {k: v[lang] for k, v in STRINGS.items()}
     out = pd.DataFrame(
@@ -58,7 +48,9 @@ def overview_table(df: pd.DataFrame, lang: str) -> pd.DataFrame:
                 "—" if pd.isna(v) else f"{c} {format_value(v, u, lang)}"
                 for v, c, u in zip(df["target"], df["comparator"], df["unit"], strict=True)
             ],
-            s["progress"]: [progress_share(row) for _, row in df.iterrows()],
+            s["progress"]: [
+                service.progress(a, t, c) for a, t, c in zip(df["actual"], df["target"], df["comparator"], strict=True)
+            ],
             s["pace"]: df["pace"],
             s["status"]: [status_label(x, lang) for x in df["status"]],
             s["lead_unit"]: df["lead_unit"],

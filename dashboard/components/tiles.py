@@ -8,7 +8,7 @@ from typing import Literal
 import pandas as pd
 import streamlit as st
 
-from dashboard.components.tables import progress_share
+from dashboard import service
 from dashboard.i18n import t
 from metrics.present.format import format_value, status_label
 
@@ -63,7 +63,7 @@ def tile(row: pd.Series, history: list[float], before: float | None, lang: str) 
             chart_type="line",
             help=f"{row[f'programme_title_{lang}']} · {row['clause']}",
         )
-        share = progress_share(row)
+        share = service.progress(row["actual"], row["target"], row["comparator"])
         pace = "" if pd.isna(row["pace"]) else f" · {t('pace')} {row['pace']:.2f}"
         done = "—" if share is None else f"{share:.1%}"
         # one element for target, progress, lead unit and pace keeps the overview light (≤ 1.5 s to draw)
