@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -58,14 +57,6 @@ def overview_table(df: pd.DataFrame, lang: str) -> pd.DataFrame:
         }
     )
     return out
-
-
-def overview_column_config(lang: str) -> dict[str, Any]:
-    s = {k: v[lang] for k, v in STRINGS.items()}
-    return {
-        s["progress"]: st.column_config.ProgressColumn(s["progress"], min_value=0.0, max_value=1.0, format="percent"),
-        s["pace"]: st.column_config.NumberColumn(s["pace"], format="%.2f"),
-    }
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
