@@ -48,7 +48,7 @@ def _exception_classes() -> dict[str, type[BaseException]]:
 
 def test_every_public_error_under_metrics_derives_from_kpi_error() -> None:
     classes = _exception_classes()
-    assert "metrics.ledger.accounts.LedgerError" in classes and len(classes) >= 12  # the walk finds them
+    assert "metrics.ledger.errors.LedgerError" in classes and len(classes) >= 12  # the walk finds them
     public = {n: c for n, c in classes.items() if not c.__name__.startswith("_")}
     strays = sorted(n for n, c in public.items() if not issubclass(c, KpiError))
     assert strays == []

@@ -427,7 +427,7 @@ def test_other_refusals(tiny_duck: Store, clock: Clock) -> None:
         reply_notice(store, HOUSING, 999, "答复")
 
 
-@pytest.mark.parametrize("crash_in", ["bump_data_version", "_upsert_report", "_insert_evidence"])
+@pytest.mark.parametrize("crash_in", ["bump_data_version", "upsert_report", "insert_evidence"])
 def test_crash_inside_an_update_leaves_every_table_as_before(
     tiny_duck: Store, clock: Clock, monkeypatch: pytest.MonkeyPatch, crash_in: str
 ) -> None:
@@ -438,7 +438,7 @@ def test_crash_inside_an_update_leaves_every_table_as_before(
     def boom(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("磁盘故障")
 
-    target = Store if crash_in == "bump_data_version" else ledger.accounts
+    target = Store if crash_in == "bump_data_version" else ledger.writes
     monkeypatch.setattr(target, crash_in, boom)
     with pytest.raises(RuntimeError, match="磁盘故障"):
         append_update(store, HOUSING, TASK, 30, "进展", {KPI: 100}, [("a.pdf", b"a")])
@@ -452,7 +452,7 @@ def test_crash_inside_a_closure_decision_leaves_every_table_as_before(
     opened(store)
     closure = request_closure(store, HOUSING, TASK, "完成", [("a.pdf", b"a")])
     before = state(store)
-    monkeypatch.setattr(ledger.accounts, "_bump_account", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("断电")))
+    monkeypatch.setattr(ledger.writes, "bump_account", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("断电")))
     with pytest.raises(RuntimeError, match="断电"):
         decide_closure(store, OFFICE, closure["closure_id"], True)
     assert state(store) == before

@@ -1,7 +1,7 @@
 # mypy: disable-error-code="arg-type,str-bytes-safe,call-overload,misc"
 """任务台账 Task ledger: 建账 (open), updates with evidence and reported values, 督办, 销账.
 
-Every action goes through metrics.ledger.accounts (through dashboard.service), which checks the role, unit and district again and refuses a save
+Every action goes through metrics.ledger (through dashboard.service), which checks the role, unit and district again and refuses a save
 over a newer version ("已被他人修改"). The version a save is checked against is the one the form was shown
 with (kept in the session), not the one read when the save arrives. User text is shown with st.text,
 escaped markdown or in tables, never as HTML.

@@ -1,7 +1,7 @@
 """Department scorecard: for each lead unit (牵头单位), how its tasks and reports stand on a date.
 
 Leadership and the office compare units (each district's unit on its own row); a department sees its own row. The figures come from the task
-ledger (metrics.ledger.accounts) and, for reporting timeliness, from the same 45-day rule as the stale-data list
+ledger (metrics.ledger.queries) and, for reporting timeliness, from the same 45-day rule as the stale-data list
 (metrics.kpi.freshness), so every page counts alike. Also the overdue-task frame the weekly briefing takes.
 """
 
@@ -17,7 +17,8 @@ from metrics.auth.users import logged_refusals
 from metrics.catalogue import load_catalogues
 from metrics.catalogue.models import ReportedMeasure
 from metrics.kpi.freshness import stale_reported_kpis
-from metrics.ledger.accounts import Catalogues, overdue_milestones, task_ledger, task_refs
+from metrics.ledger.queries import overdue_milestones, task_ledger
+from metrics.ledger.tasks import Catalogues, task_refs
 from metrics.storage.store import Store
 
 __all__ = ["OVERDUE_TASK_COLUMNS", "SCORECARD_COLUMNS", "department_scorecard", "overdue_tasks_frame"]
