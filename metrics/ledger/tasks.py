@@ -68,7 +68,7 @@ def _gate(principal: Principal, action: str) -> None:
 
 
 def _visible(principal: Principal, ref: TaskRef) -> bool:
-    """Departments see the ledgers of tasks they lead or cooperate on in their own district (DESIGN §4);
+    """Departments see the ledgers of tasks they lead or cooperate on in their own district (docs/architecture.md, who may do what);
     other readers see all."""
     if principal.role != "department":
         return True

@@ -1,5 +1,5 @@
 -- Contract signing rate (劳动合同签订率): each enterprise's latest return in the window counts once.
--- numerator = contracts_signed, denominator = employees (DESIGN §3).
+-- numerator = contracts_signed, denominator = employees (docs/kpi-semantics.md).
 -- Parameters: $district, $window_start, $window_end.
 SELECT district, street, enterprise_id, report_month,
        contracts_signed::DOUBLE AS numerator,

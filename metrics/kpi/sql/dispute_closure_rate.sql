@@ -1,4 +1,4 @@
--- Dispute closure rate (劳动人事争议结案率), DESIGN §3:
+-- Dispute closure rate (劳动人事争议结案率), docs/kpi-semantics.md:
 -- cases closed in the window / (cases accepted in the window + cases still open at the window's start).
 -- One row per case that enters either side. Parameters: $district, $window_start, $window_end.
 SELECT district, case_id, closure_method,
