@@ -1,19 +1,21 @@
-"""Shared fixtures: a real DuckDB file in a temp folder, and a tiny hand-checked catalogue."""
+"""Shared fixtures: a real DuckDB file in a temp folder; for the browser tests, the app served on the
+requesting module's own `demo_db` fixture, and Chromium. Helpers are in tests/support.py and
+tests/browser_support.py."""
 
 from __future__ import annotations
 
-import datetime as dt
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import pyarrow as pa
 import pytest
 
-from metrics.catalogue.models import Catalogue
-from metrics.contract.records import RECORD_TYPES
 from metrics.storage.store import Store
-
-D = dt.date
+from tests.browser_support import AS_OF, CHROMIUM, CHROMIUM_ARGS, ROOT, free_port
 
 
 @pytest.fixture
@@ -24,42 +26,74 @@ def tiny_duck(tmp_path: Path) -> Store:
     store.close()
 
 
-def rows_to_table(record: str, rows: list[dict[str, Any]]) -> pa.Table:
-    """Fill absent columns with None so tests only spell out what matters."""
-    cols = RECORD_TYPES[record].column_names
-    return pa.Table.from_pylist([{c: r.get(c) for c in cols} for r in rows])
+# --------------------------------------------------------------------------- browser tests
+# Each browser module defines its own module-scoped `demo_db`; `server` below requests it by name, so every
+# module is served its own database.
 
 
-def insert(store: Store, record: str, rows: list[dict[str, Any]]) -> None:
-    store.bulk_insert(record, rows_to_table(record, rows))
+@pytest.fixture(scope="module")
+def expected(demo_db: Path) -> dict[str, object]:
+    """The engine's results, computed before the app takes the database's write lock."""
+    from metrics.kpi.engine import Engine
+
+    with Store.open(demo_db, read_only=True) as store:
+        return {r.kpi_id: r for r in Engine(store).compute(AS_OF)}
 
 
-def tiny_catalogue(kpis: list[dict[str, Any]], district: str = "通州区") -> Catalogue:
-    return Catalogue.model_validate(
-        {
-            "programme": {
-                "id": "tiny",
-                "title": "测试方案",
-                "short_title_zh": "测试",
-                "short_title_en": "Tiny",
-                "issuer": "测试",
-                "district": district,
-                "valid_from": D(2025, 1, 1),
-                "valid_to": D(2027, 12, 31),
-            },
-            "tasks": [{"id": "t1", "clause": "1", "title": "任务", "lead_units": ["区人力社保局"]}],
-            "kpis": [
-                {
-                    "task": "t1",
-                    "clause": "1",
-                    "quote": "测试引文测试",
-                    "name_zh": k["id"],
-                    "name_en": k["id"],
-                    "unit": "个",
-                    "lead_unit": "区人力社保局",
-                    **k,
-                }
-                for k in kpis
-            ],
-        }
+@pytest.fixture(scope="module")
+def server(demo_db: Path, expected: dict[str, object], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The dashboard served by streamlit on a free loopback port, on this module's `demo_db`."""
+    port = free_port()
+    log = (tmp_path_factory.mktemp("server") / "streamlit.log").open("wb")
+    env = {**os.environ, "KPI_DB": str(demo_db), "KPI_AS_OF": AS_OF.isoformat()}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "dashboard" / "app.py"),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:  # noqa: S310 - loopback
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise RuntimeError("streamlit did not start")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Debian's Chromium through Playwright (modules using it call browser_support.require_chromium())."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

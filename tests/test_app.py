@@ -13,7 +13,7 @@ from metrics.auth.users import add_user
 from metrics.kpi.engine import Engine
 from metrics.present.format import STATUS_LABELS, format_value, status_label
 from metrics.storage.store import Store
-from tests.conftest import insert
+from tests.support import insert
 
 AS_OF = dt.date(2026, 11, 21)
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
@@ -277,8 +277,15 @@ def test_office_pages_are_refused_to_a_department_at_the_service_layer(small_db:
 
 
 def test_scorecard_and_audit_pages_run(small_db: Path) -> None:
-    at = run_page("views/scorecard.py", principal=Principal("office", "office"))
+    from metrics.catalogue import load_catalogues
+    from metrics.ledger.scorecard import department_scorecard
+
+    office = Principal("office", "office")
+    at = run_page("views/scorecard.py", principal=office)
     assert at.title[0].value.startswith("部门考评")
+    with Store.open(small_db) as store:
+        card = department_scorecard(store, office, AS_OF, catalogues=load_catalogues())
+    assert len(card) > 0 and len(at.dataframe[0].value) == len(card)  # one row per department, none dropped
     at = run_page("views/audit.py", principal=Principal("office", "office"))
     assert at.title[0].value.startswith("变更记录")
 
@@ -350,10 +357,17 @@ def test_open_account_form_speaks_chinese(small_db: Path) -> None:
     assert kpis.options[0].endswith("（本任务指标）")  # the task's own KPIs first
 
 
-@pytest.mark.parametrize("page", ["views/ledger.py", "views/uploads.py", "views/scorecard.py"])
-def test_workspace_pages_in_english(small_db: Path, page: str) -> None:
+@pytest.mark.parametrize(
+    ("page", "title"),
+    [
+        ("views/ledger.py", "Task ledger: open · supervise · close"),
+        ("views/uploads.py", "Upload data: validated, then imported in one transaction"),
+        ("views/scorecard.py", "Department scorecard"),
+    ],
+)
+def test_workspace_pages_in_english(small_db: Path, page: str, title: str) -> None:
     at = run_page(page, "en", principal=HRSS)
-    assert at.title[0].value.split(":")[0] in {"Task ledger", "Upload data", "Department scorecard"}
+    assert at.title[0].value == title  # this page's own title, not any of the three
     for order, labels, _ in shown_tables(at):
         assert all(labels[name].isascii() for name in order)  # English labels throughout
 

@@ -54,3 +54,25 @@ def test_every_data_file_the_core_reads_ships_in_the_package() -> None:
     assert {"catalogue/sources/tongzhou-2025.txt", "kpi/sql/contract_signing_rate.sql"} <= set(data)
     missing = [f for f in data if not any(fnmatch.fnmatchcase(f, g) for g in patterns)]
     assert missing == [], f"add these to [tool.setuptools.package-data] in pyproject.toml: {missing}"
+
+
+TEST_MODULE_IMPORT = re.compile(
+    r"^\s*(?:from\s+tests\.test_\w*\s+import|from\s+tests\s+import\s+test_|import\s+tests\.test_)", re.M
+)
+
+
+def test_no_test_module_imports_another_test_module() -> None:
+    """Shared helpers live in tests/support.py and tests/browser_support.py, shared fixtures in conftest.py."""
+    samples = [
+        "from tests.test_browser import AS_OF",
+        "    import tests.test_browser as tb",
+        "from tests import test_ledger",
+    ]
+    assert all(TEST_MODULE_IMPORT.search(s) for s in samples)
+    assert not TEST_MODULE_IMPORT.search("from tests.support import insert\nfrom tests.bench.run import main")
+    offenders = [
+        f"{path.relative_to(ROOT)}: {m.group(0).strip()}"
+        for path in sorted((ROOT / "tests").rglob("*.py"))
+        for m in TEST_MODULE_IMPORT.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []

@@ -16,7 +16,7 @@ from metrics.auth.access import AccessDenied, Principal
 from metrics.auth.audit import HISTORY_COLUMNS, FieldChange, change_history, field_changes
 from metrics.ingest.load import write_records
 from metrics.storage.store import Store
-from tests.conftest import rows_to_table
+from tests.support import rows_to_table
 
 ROOT = Path(__file__).resolve().parents[1]
 OFFICE = Principal("office", "office")

@@ -18,7 +18,7 @@ from metrics.cli.admin import backup_cmd, restore_cmd
 from metrics.ingest.load import write_records
 from metrics.storage.backup import BackupError, backup, backup_schema_version, restore
 from metrics.storage.store import MIGRATIONS_DIR, SCHEMA_VERSION, Store
-from tests.conftest import insert, rows_to_table
+from tests.support import insert, rows_to_table
 
 PLACEMENT = {
     "placement_id": "JY-1",

@@ -18,7 +18,7 @@ from metrics.kpi.snapshots import take_snapshot
 from metrics.kpi.status import STATUSES
 from metrics.reports.briefing import collect_briefing, weekly_briefing
 from metrics.storage.store import Store
-from tests.conftest import insert, tiny_catalogue
+from tests.support import insert, tiny_catalogue
 
 D = dt.date
 AS_OF = D(2026, 11, 21)  # Saturday; 325 of 365 days of the year elapsed (89.04%)

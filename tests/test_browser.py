@@ -1,64 +1,26 @@
 """Real browser tests: the app served on a free loopback port, opened in Debian's Chromium via Playwright.
 
 Required when CI=true; elsewhere skipped (with how to install) if /usr/bin/chromium is missing.
-Screenshots land in artifacts/screenshots/ for people to look at.
+Screenshots land in artifacts/screenshots/ for people to look at. The fixtures `server`, `browser` and
+`expected` are in tests/conftest.py, the helpers in tests/browser_support.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from metrics.kpi.engine import Engine
 from metrics.present.format import format_value
 from metrics.storage import clock
 from metrics.storage.store import Store
-
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-DEMO_PASSWORDS = {
-    "leader": "demo-leader-2026",
-    "press": "demo-press-2026",
-    "hrss": "demo-hrss-2026",
-    "office": "demo-office-2026",
-}
-SHOTS = ROOT / "artifacts" / "screenshots"
-AS_OF = dt.date(2026, 11, 21)
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.browser_support import AS_OF, login, open_page, require_chromium, settle, shot
 
 pytestmark = pytest.mark.browser
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI") == "true":
-        raise RuntimeError("CI=true but /usr/bin/chromium is missing: .ci/run must apt-get install chromium")
-    pytest.skip(
-        "Chromium not found: install it with `sudo apt-get install chromium fonts-noto-cjk` to run browser tests",
-        allow_module_level=True,
-    )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+require_chromium()
 
 
 @pytest.fixture(scope="module")
@@ -78,107 +40,29 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
-@pytest.fixture(scope="module")
-def expected(demo_db: Path) -> dict[str, object]:
-    """The engine's results, computed before the app takes the database's write lock."""
+@pytest.fixture(scope="module", autouse=True)
+def facts(demo_db: Path) -> dict[str, object]:
+    """What the pages must show, read before the app takes the database's write lock (autouse: module-scoped
+    autouse fixtures are set up before the server): the office's overdue tasks, the department's first task
+    in the ledger, and the subsidy applications received this year under the first programme."""
+    from metrics import ledger
+    from metrics.auth.access import Principal
+    from metrics.catalogue import load_catalogues
+    from metrics.ledger.scorecard import overdue_tasks_frame
+    from metrics.reports.delivery import delivery_by_measure
+
+    cats = load_catalogues()
+    hrss = Principal("hrss", "department", unit="区人力社保局", district="西城区")
     with Store.open(demo_db, read_only=True) as store:
-        return {r.kpi_id: r for r in Engine(store).compute(AS_OF)}
-
-
-@pytest.fixture(scope="module")
-def server(demo_db: Path, expected: dict[str, object], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    log = (tmp_path_factory.mktemp("server") / "streamlit.log").open("wb")
-    env = {**os.environ, "KPI_DB": str(demo_db), "KPI_AS_OF": AS_OF.isoformat()}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "dashboard" / "app.py"),
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:  # noqa: S310 - loopback
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            raise RuntimeError("streamlit did not start")
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-def open_page(browser: object, url: str, path: str = "", wait_text: str = "", user: str = "leader") -> object:
-    """Open a page as a demo user: the login form first, then the page that was asked for."""
-    page = browser.new_page(viewport={"width": 1440, "height": 2400}, locale="zh-CN")  # type: ignore[attr-defined]
-    page.goto(f"{url}/{path}")
-    login(page, user, DEMO_PASSWORDS[user])
-    if wait_text:
-        page.get_by_text(wait_text).first.wait_for(timeout=60_000)
-    return page
-
-
-def login(page: object, user: str, password: str) -> None:
-    try:
-        page.get_by_text("登录就业工作指标看板").first.wait_for(timeout=60_000)  # type: ignore[attr-defined]
-    except Exception:
-        shot(page, "login_failure")
-        raise
-    settle(page)
-    try:
-        page.get_by_label("用户名").fill(user, timeout=15_000)  # type: ignore[attr-defined]
-    except Exception:
-        shot(page, "login_failure")
-        raise
-    page.get_by_label("密码").fill(password)  # type: ignore[attr-defined]
-    page.get_by_role("button", name="登录").click()  # type: ignore[attr-defined]
-
-
-def settle(page: object) -> None:
-    """Wait until Streamlit has finished running the script and charts are drawn."""
-    page.wait_for_function(  # type: ignore[attr-defined]
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
-    )
-    page.wait_for_timeout(1500)  # type: ignore[attr-defined]
-
-
-def shot(page: object, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+        overdue = overdue_tasks_frame(store, Principal("office", "office"), AS_OF, catalogues=cats)
+        tasks = ledger.task_ledger(store, hrss, as_of=clock.today(), catalogues=cats)
+        received = delivery_by_measure(store, next(iter(cats.values())), dt.date(AS_OF.year, 1, 1), AS_OF)
+    assert not overdue.empty and not tasks.empty  # the demo ledger has overdue milestones and hrss's tasks
+    return {
+        "overdue_titles": list(overdue["title"]),
+        "hrss_first_task": str(tasks["title"].iloc[0]),
+        "received": int(received["received"].sum()),
+    }
 
 
 def test_overview_page_shows_engine_values(server: str, browser: object, expected: dict) -> None:
@@ -225,12 +109,14 @@ def test_programmes_page(server: str, browser: object) -> None:
     assert all(task.title in body for task in cat.tasks)
 
 
-def test_delivery_page(server: str, browser: object) -> None:
+def test_delivery_page(server: str, browser: object, facts: dict) -> None:
     page = open_page(browser, server, "delivery", wait_text="需复核")
     page.wait_for_selector(".js-plotly-plot", timeout=60_000)  # type: ignore[attr-defined]
     settle(page)
     shot(page, "delivery")
-    assert "受理" in page.inner_text("body")  # type: ignore[attr-defined]
+    body = page.inner_text("body")  # type: ignore[attr-defined]
+    assert facts["received"] > 0
+    assert re.search(rf"受理\s+{facts['received']:,}\s", body), body[:600]  # the tile, not the title's 受理
 
 
 def test_wrong_password_is_refused_and_press_sees_releases_only(server: str, browser: object) -> None:
@@ -244,21 +130,28 @@ def test_wrong_password_is_refused_and_press_sees_releases_only(server: str, bro
     shot(press, "press")
 
 
-def test_department_ledger_and_uploads_pages(server: str, browser: object) -> None:
+def test_department_ledger_and_uploads_pages(server: str, browser: object, facts: dict) -> None:
     page = open_page(browser, server, "ledger", wait_text="任务台账", user="hrss")
     settle(page)
     shot(page, "ledger_department")
     body = page.inner_text("body")  # type: ignore[attr-defined]
-    assert "建账" in body and "变更记录" not in body  # no audit page for a department
+    assert "本账号（西城区 区人力社保局）" in body  # the department's own district and unit
+    assert facts["hrss_first_task"] in body  # its first task, chosen in the task box
+    assert "变更记录" not in body  # no audit page for a department
     page.get_by_role("link", name="数据上传").click()  # type: ignore[attr-defined]
     page.get_by_text("下载填报模板").first.wait_for(timeout=60_000)  # type: ignore[attr-defined]
     settle(page)
     shot(page, "uploads_department")
 
 
-def test_office_sees_overdue_tasks_and_the_audit_trail(server: str, browser: object) -> None:
+def test_office_sees_overdue_tasks_and_the_audit_trail(server: str, browser: object, facts: dict) -> None:
     page = open_page(browser, server, "", wait_text="逾期任务", user="office")
     settle(page)
+    shot(page, "overview_office")
+    assert "暂无逾期任务" not in page.inner_text("body")  # type: ignore[attr-defined]
+    grids = "\n".join(page.locator("[data-testid='stDataFrame']").all_text_contents())  # type: ignore[attr-defined]
+    missing = [title for title in facts["overdue_titles"] if title not in grids]
+    assert missing == [], grids[:600]
     page.get_by_role("link", name="变更记录").click()  # type: ignore[attr-defined]
     page.get_by_text("变更记录（只读").first.wait_for(timeout=60_000)  # type: ignore[attr-defined]
     settle(page)

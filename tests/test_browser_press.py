@@ -1,6 +1,6 @@
 """The press office in a real browser: the office publishes a reviewed draft; the press sees published
 releases only, downloads the press pack and finds suppressed, injection-safe tables and Chinese charts; a
-forged link to a draft is refused. Chromium is Debian's (see tests/test_browser.py)."""
+forged link to a draft is refused. Chromium is Debian's (tests/browser_support.py)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,11 @@ from metrics.auth.access import Principal
 from metrics.releases.service import create_release, demo_release
 from metrics.storage import clock
 from metrics.storage.store import Store
-from tests.test_browser import AS_OF, browser, open_page, server, settle, shot  # noqa: F401 - fixtures
+from tests.browser_support import AS_OF, open_page, require_chromium, settle, shot
 
 pytestmark = pytest.mark.browser
+
+require_chromium()
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +58,7 @@ def _download(page: object, button: str) -> bytes:
     return Path(info.value.path()).read_bytes()
 
 
-def test_office_reviews_and_publishes_then_press_downloads(server: str, browser: object) -> None:  # noqa: F811
+def test_office_reviews_and_publishes_then_press_downloads(server: str, browser: object) -> None:
     office = open_page(browser, server, "releases", wait_text="待审核草稿", user="office")
     office.get_by_text("第2期待审核").first.wait_for(timeout=60_000)
     settle(office)
@@ -107,7 +109,7 @@ def test_office_reviews_and_publishes_then_press_downloads(server: str, browser:
     press.close()
 
 
-def test_forged_link_to_a_draft_is_refused(server: str, browser: object) -> None:  # noqa: F811
+def test_forged_link_to_a_draft_is_refused(server: str, browser: object) -> None:
     press = open_page(browser, server, "press?release=2", wait_text="无权限", user="press")
     body = press.inner_text("body")  # type: ignore[attr-defined]
     assert "保留的草稿" not in body
@@ -115,7 +117,7 @@ def test_forged_link_to_a_draft_is_refused(server: str, browser: object) -> None
     press.close()
 
 
-def test_press_archive_lists_published_only(server: str, browser: object) -> None:  # noqa: F811
+def test_press_archive_lists_published_only(server: str, browser: object) -> None:
     press = open_page(browser, server, "press", wait_text="主要指标", user="press")
     settle(press)
     press.get_by_text("发布档案").first.click()

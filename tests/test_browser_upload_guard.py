@@ -15,25 +15,20 @@ from typing import Any
 
 import pytest
 
-import tests.test_browser as tb
 from metrics.storage.store import Store
-from tests.test_browser import AS_OF, open_page, shot
-from tests.test_browser_workspace import attach, body, wait_text
-from tests.test_ingest_guard import far_cell
-
-# test_browser's fixtures, used here by name: the app served on this module's demo_db, and Chromium
-browser = tb.browser
-expected = tb.expected
-server = tb.server
+from tests.browser_support import AS_OF, attach, body, open_page, require_chromium, shot, wait_text
+from tests.support import far_cell
 
 pytestmark = pytest.mark.browser
+
+require_chromium()
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh small demo database for this module (the server fixture of test_browser serves it)."""
+    """A fresh small demo database for this module (the server fixture of tests/conftest.py serves it)."""
     from metrics.auth.users import create_demo_accounts
     from metrics.demo.generate import build_demo
 

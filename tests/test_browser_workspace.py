@@ -6,8 +6,8 @@ for closure; the office issues a supervision notice and approves the closure; th
 closed and the scorecard. Also: an office page opened by URL is refused, and a save from a second session
 over a newer version is refused with 已被他人修改. Screenshots: artifacts/screenshots/workspace-*.png.
 
-Uses the app server, browser and login helpers of tests/test_browser.py (required when CI=true, skipped
-with a message when Chromium is missing).
+Uses the app server and browser fixtures of tests/conftest.py and the helpers of tests/browser_support.py
+(required when CI=true, skipped with a message when Chromium is missing).
 """
 
 from __future__ import annotations
@@ -17,17 +17,13 @@ from typing import Any
 
 import pytest
 
-import tests.test_browser as tb
 from metrics.storage import clock
 from metrics.storage.store import Store
-from tests.test_browser import AS_OF, open_page, settle, shot
-
-# test_browser's fixtures, used here by name: the app served on this module's demo_db, and Chromium
-browser = tb.browser
-expected = tb.expected
-server = tb.server
+from tests.browser_support import AS_OF, attach, body, open_page, require_chromium, settle, shot, wait_text
 
 pytestmark = pytest.mark.browser
+
+require_chromium()
 
 TASK = "xc-t09"  # 三、9 鼓励青年积极参与就业见习: led by 区人力社保局 in 西城区, no account in the demo
 TASK_TITLE = "鼓励青年积极参与就业见习"
@@ -59,7 +55,7 @@ FIXED = "\r\n".join(
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh small demo database for this module (the server fixture of test_browser serves it)."""
+    """A fresh small demo database for this module (the server fixture of tests/conftest.py serves it)."""
     from metrics.auth.users import create_demo_accounts
     from metrics.demo.generate import build_demo
     from metrics.demo.ledger import seed_ledger
@@ -75,19 +71,6 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # --------------------------------------------------------------------------- helpers
 
 
-def body(page: Any) -> str:
-    return str(page.inner_text("body"))
-
-
-def wait_text(page: Any, text: str, timeout: int = 60_000) -> None:
-    try:
-        page.get_by_text(text).filter(visible=True).first.wait_for(timeout=timeout)
-    except Exception:
-        shot(page, "workspace-failure")
-        raise
-    settle(page)
-
-
 def choose(page: Any, label: str, text: str) -> None:
     """Pick the option of a select box whose label contains `text` (typed into its search field)."""
     box = page.get_by_label(label, exact=True)
@@ -101,13 +84,6 @@ def choose(page: Any, label: str, text: str) -> None:
 def expand(page: Any, title: str) -> None:
     page.locator("[data-testid='stExpander'] summary").filter(has_text=title).first.click()
     page.wait_for_timeout(300)
-
-
-def attach(page: Any, uploader_label: str, name: str, content: bytes, mime: str = "text/plain") -> None:
-    zone = page.locator("[data-testid='stFileUploader']").filter(has_text=uploader_label).filter(visible=True).first
-    zone.locator("input[type=file]").set_input_files(files=[{"name": name, "mimeType": mime, "buffer": content}])
-    zone.get_by_text(name).first.wait_for(timeout=30_000)
-    settle(page)
 
 
 def press(page: Any, name: str) -> None:

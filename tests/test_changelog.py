@@ -21,8 +21,7 @@ from metrics.releases.service import create_release, discard_release, publish_re
 from metrics.storage import changelog, clock
 from metrics.storage.changelog import Action
 from metrics.storage.store import Store
-from tests.conftest import insert, tiny_catalogue
-from tests.test_ingest_load import write_csv
+from tests.support import insert, tiny_catalogue, write_disputes_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 AT = dt.datetime(2026, 3, 1, 9)
@@ -149,9 +148,13 @@ def test_release_writes_log_through_the_writer(tiny_duck: Store) -> None:
 def test_uploads_log_through_the_writer_set_based(tiny_duck: Store, tmp_path: Path) -> None:
     rows = [["C1", "通州区", "2026-01-05", "2026-02-01", "调解"], ["C2", "通州区", "2026/2/1", "", ""]]
     with clock.pinned(AT):
-        first = import_file(tiny_duck, write_csv(tmp_path / "disputes_1.csv", rows), user="张三", today=AT.date())
+        first = import_file(
+            tiny_duck, write_disputes_csv(tmp_path / "disputes_1.csv", rows), user="张三", today=AT.date()
+        )
         rows[1] = ["C2", "通州区", "2026/2/1", "2026-02-20", "撤诉"]
-        second = import_file(tiny_duck, write_csv(tmp_path / "disputes_2.csv", rows), user="李四", today=AT.date())
+        second = import_file(
+            tiny_duck, write_disputes_csv(tmp_path / "disputes_2.csv", rows), user="李四", today=AT.date()
+        )
     assert first.ok and second.ok and (second.new, second.changed) == (0, 1), second
     logged = log(tiny_duck, "disputes")
     assert_logged_through_the_writer(logged, Action.INSERT, Action.INSERT, Action.UPDATE)

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from metrics.cli.main import main
 from metrics.storage.store import Store
-from tests.conftest import insert
+from tests.support import insert
 
 
 def test_catalogue_json_contract() -> None:

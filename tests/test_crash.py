@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from metrics.storage.store import Store
-from tests.conftest import insert
+from tests.support import insert
 
 WRITER = """
 import sys, time, pathlib

@@ -25,7 +25,7 @@ from metrics.reports.delivery import (
     review_list,
 )
 from metrics.storage.store import Store
-from tests.conftest import insert
+from tests.support import insert
 
 D = dt.date
 

@@ -13,40 +13,7 @@ from metrics.releases.disclosure import (
     round_half_up,
     suppress_counts,
 )
-
-
-def attacker_values(
-    published: list[int | None], labels: list[str | None], threshold: int, total: int | None
-) -> list[set[int]]:
-    """Every value each cell can take, by brute force over integers, from what a reader sees.
-
-    published[i] is the shown count or None; labels[i] is 'primary' ("<10": 1…T−1) or 'secondary' ("*": a
-    hidden count ≥ T) for hidden cells. total is the published total, or None when the total is shown "<T".
-    Independent of feasible_ranges: it enumerates reachable sums instead of using interval arithmetic.
-    """
-    totals = {total} if total is not None else set(range(1, threshold))
-    known = sum(v for v in published if v is not None)
-    cap = max(totals)
-    domains = []
-    for v, lab in zip(published, labels, strict=True):
-        if v is not None:
-            domains.append({v})
-        elif lab == "primary":
-            domains.append(set(range(1, threshold)))
-        else:
-            domains.append(set(range(threshold, cap + 1)))
-    out = []
-    for i in range(len(domains)):
-        sums = {0}
-        for j, d in enumerate(domains):
-            if j != i and published[j] is None:
-                sums = {s + x for s in sums for x in d if s + x <= cap}
-        out.append(
-            {x for x in domains[i] if any(t - known - x in sums for t in totals)}
-            if published[i] is None
-            else {published[i]}
-        )  # type: ignore[arg-type]
-    return out
+from tests.support import attacker_values
 
 
 def _view(values: list[int], threshold: int, total_public: bool) -> tuple[list[int | None], list[str | None]]:

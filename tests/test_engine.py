@@ -9,7 +9,7 @@ import pytest
 
 from metrics.kpi.engine import Engine
 from metrics.storage.store import Store
-from tests.conftest import insert, tiny_catalogue
+from tests.support import insert, tiny_catalogue
 
 D = dt.date
 AS_OF = D(2026, 11, 21)

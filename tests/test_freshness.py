@@ -8,7 +8,7 @@ import pandas as pd
 
 from metrics.kpi.freshness import STALE_COLUMNS, kpi_sources, stale_data, stale_reported_kpis
 from metrics.storage.store import Store
-from tests.conftest import insert, tiny_catalogue
+from tests.support import insert, tiny_catalogue
 
 D = dt.date
 AS_OF = D(2026, 11, 21)

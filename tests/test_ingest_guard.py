@@ -15,14 +15,11 @@ import dataclasses
 import datetime as dt
 import json
 import os
-import random
-import re
 import subprocess
 import sys
 import time
 import tomllib
 import zipfile
-from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -36,123 +33,12 @@ from metrics.ingest.worker import WorkerLimits, parse_isolated, run_isolated
 from metrics.storage import clock
 from metrics.storage.store import Store
 from tests.bench.run import write_placements_xlsx
+from tests.support import HEADER_ROW, SHEET_OPEN, far_cell, giant_cell, long_shared_string, workbook, zip_bomb
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = dt.date(2026, 11, 21)
 GB_KB = 1024 * 1024  # ru_maxrss is in kilobytes
 FAST = 10.0  # seconds: every refusal below comes at least this fast
-
-# --------------------------------------------------------------------------- hand-made workbooks
-
-_CONTENT_TYPES = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-    '<Default Extension="xml" ContentType="application/xml"/>'
-    '<Override PartName="/xl/workbook.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-    '<Override PartName="/xl/worksheets/sheet1.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-    '<Override PartName="/xl/sharedStrings.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
-    "</Types>"
-)
-_RELS = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-    'officeDocument" Target="xl/workbook.xml"/></Relationships>'
-)
-_WORKBOOK = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-    '<sheets><sheet name="placements" sheetId="1" r:id="rId1"/></sheets></workbook>'
-)
-_WORKBOOK_RELS = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-    'worksheet" Target="worksheets/sheet1.xml"/>'
-    '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-    'sharedStrings" Target="sharedStrings.xml"/></Relationships>'
-)
-_SHEET_OPEN = (
-    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-)
-_HEADER_ROW = b'<row r="1"><c r="A1" t="inlineStr"><is><t>\xe5\xb0\xb1\xe4\xb8\x9a\xe8\xae\xb0\xe5\xbd\x95\xe7\xbc\x96\xe5\x8f\xb7</t></is></c></row>'  # 就业记录编号
-
-
-def workbook(path: Path, sheet: Iterable[bytes], shared: Iterable[bytes] | None = None) -> Path:
-    """A minimal XLSX whose one worksheet (named placements) and shared strings are written from chunks,
-    streamed into the zip so a part of hundreds of MB never sits in this process whole."""
-    parts: list[tuple[str, Iterable[bytes]]] = [("xl/worksheets/sheet1.xml", sheet)]
-    content_types, workbook_rels = _CONTENT_TYPES, _WORKBOOK_RELS
-    if shared is None:
-        content_types = re.sub(r'<Override PartName="/xl/sharedStrings.xml"[^>]*/>', "", content_types)
-        workbook_rels = re.sub(r'<Relationship Id="rId2"[^>]*/>', "", workbook_rels)
-    else:
-        parts.append(("xl/sharedStrings.xml", shared))
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("[Content_Types].xml", content_types)
-        zf.writestr("_rels/.rels", _RELS)
-        zf.writestr("xl/workbook.xml", _WORKBOOK)
-        zf.writestr("xl/_rels/workbook.xml.rels", workbook_rels)
-        for name, chunks in parts:
-            with zf.open(name, "w") as part:
-                for chunk in chunks:
-                    part.write(chunk)
-    return path
-
-
-def shared_strings(text: Iterable[bytes]) -> Iterable[bytes]:
-    """The shared strings part with one string, written from chunks."""
-    yield b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1">'
-    yield b"<si><t>"
-    yield from text
-    yield b"</t></si></sst>"
-
-
-def repeated(byte: bytes, total: int, chunk: int = 1 << 20) -> Iterable[bytes]:
-    block = byte * chunk
-    for _ in range(total // chunk):
-        yield block
-
-
-def far_cell(path: Path, *, dimension: bool) -> Path:
-    """A header cell at A1 and one cell at XFD1048576, the last cell of a sheet: 1.5 KB that makes the reader
-    allocate 1,048,576 × 16,384 cells (512 GB)."""
-    dim = b'<dimension ref="A1:XFD1048576"/>' if dimension else b""
-    far = b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
-    return workbook(path, [_SHEET_OPEN, dim, b"<sheetData>", _HEADER_ROW, far, b"</sheetData></worksheet>"])
-
-
-def zip_bomb(path: Path, mb: int = 400) -> Path:
-    """A worksheet padded with `mb` MB of spaces (whitespace between elements is legal XML): 400 KB on disk."""
-    body = [_SHEET_OPEN, b"<sheetData>", _HEADER_ROW, b"</sheetData>", *repeated(b" ", mb << 20), b"</worksheet>"]
-    return workbook(path, body)
-
-
-def giant_cell(path: Path, *, inline: bool, mb: int = 300) -> Path:
-    """One cell of `mb` million characters (the kind of file that parsed for minutes): 300 KB on disk."""
-    text = repeated(b"x", mb << 20)
-    if inline:
-        cell = [b'<row r="2"><c r="A2" t="inlineStr"><is><t>', *text, b"</t></is></c></row>"]
-        return workbook(path, [_SHEET_OPEN, b"<sheetData>", _HEADER_ROW, *cell, b"</sheetData></worksheet>"])
-    cell = [b'<row r="2"><c r="A2" t="s"><v>0</v></c></row>']
-    sheet = [_SHEET_OPEN, b"<sheetData>", _HEADER_ROW, *cell, b"</sheetData></worksheet>"]
-    return workbook(path, sheet, shared_strings(text))
-
-
-def long_shared_string(path: Path, chars: int = 100_000) -> Path:
-    """One shared string of random Chinese characters, three times Excel's cell limit and barely
-    compressible, so only the streamed length check catches it (300 KB of XML)."""
-    rng = random.Random(9)
-    text = "".join(chr(rng.randrange(0x4E00, 0x9FA5)) for _ in range(chars)).encode()
-    cell = [b'<row r="2"><c r="A2" t="s"><v>0</v></c></row>']
-    sheet = [_SHEET_OPEN, b"<sheetData>", _HEADER_ROW, *cell, b"</sheetData></worksheet>"]
-    return workbook(path, sheet, shared_strings([text]))
 
 
 @pytest.fixture(scope="module")
@@ -262,7 +148,7 @@ def test_honest_repetitive_sheets_pass_the_guard(tmp_path: Path) -> None:
     """The most repetitive honest sheets measured (docs/uploads.md) stay far below the ratio limit."""
     rows = b"".join(b'<row r="%d" spans="1:20" s="1" customFormat="1"/>' % i for i in range(3, 200_000))
     path = workbook(
-        tmp_path / "placements.xlsx", [_SHEET_OPEN, b"<sheetData>", _HEADER_ROW, rows, b"</sheetData></worksheet>"]
+        tmp_path / "placements.xlsx", [SHEET_OPEN, b"<sheetData>", HEADER_ROW, rows, b"</sheetData></worksheet>"]
     )
     with zipfile.ZipFile(path) as zf:
         info = zf.getinfo("xl/worksheets/sheet1.xml")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -10,19 +9,7 @@ import pytest
 
 from metrics.ingest.load import import_file
 from metrics.storage.store import Store
-
-HEAD = ["序号", "案件编号", "所属区", "受理日期", "结案日期", "结案方式"]
-
-
-def write_csv(path: Path, rows: list[list[str]], encoding: str = "utf-8-sig") -> Path:
-    with path.open("w", encoding=encoding, newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["2026年劳动人事争议案件台账"])
-        w.writerow(HEAD)
-        for i, r in enumerate(rows, 1):
-            w.writerow([i, *r])
-    return path
-
+from tests.support import write_disputes_csv
 
 ROWS = [
     ["C1", "通州区", "2026-01-05", "2026-02-01", "调解"],
@@ -36,7 +23,7 @@ def table(store: Store) -> list[tuple]:
 
 
 def test_new_changed_unchanged_counts_and_change_log(tiny_duck: Store, tmp_path: Path) -> None:
-    first = import_file(tiny_duck, write_csv(tmp_path / "disputes_1.csv", ROWS), user="张三", unit="区仲裁院")
+    first = import_file(tiny_duck, write_disputes_csv(tmp_path / "disputes_1.csv", ROWS), user="张三", unit="区仲裁院")
     assert first.ok and (first.new, first.changed, first.unchanged) == (3, 0, 0)
     v1 = tiny_duck.data_version()
     rows2 = [
@@ -45,7 +32,7 @@ def test_new_changed_unchanged_counts_and_change_log(tiny_duck: Store, tmp_path:
         ROWS[2],
         ["C4", "通州区", "2026-07-01", "", ""],
     ]
-    second = import_file(tiny_duck, write_csv(tmp_path / "disputes_2.csv", rows2), user="李四")
+    second = import_file(tiny_duck, write_disputes_csv(tmp_path / "disputes_2.csv", rows2), user="李四")
     assert (second.new, second.changed, second.unchanged) == (1, 1, 2)
     assert tiny_duck.data_version() == v1 + 1
     log = tiny_duck.execute(
@@ -66,7 +53,7 @@ def test_new_changed_unchanged_counts_and_change_log(tiny_duck: Store, tmp_path:
 
 
 def test_same_file_twice_changes_nothing(tiny_duck: Store, tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "disputes.csv", ROWS)
+    path = write_disputes_csv(tmp_path / "disputes.csv", ROWS)
     import_file(tiny_duck, path, user="u")
     before = (
         table(tiny_duck),
@@ -87,7 +74,7 @@ def test_same_file_twice_changes_nothing(tiny_duck: Store, tmp_path: Path) -> No
 
 def test_a_bad_row_rejects_the_whole_file_and_writes_nothing(tiny_duck: Store, tmp_path: Path) -> None:
     bad = [*ROWS, ["C9", "通州区", "2026-13-40", "", ""]]
-    report = import_file(tiny_duck, write_csv(tmp_path / "disputes.csv", bad), user="u")
+    report = import_file(tiny_duck, write_disputes_csv(tmp_path / "disputes.csv", bad), user="u")
     assert not report.ok
     assert any(e.row == 6 and e.column == "受理日期" and e.value == "2026-13-40" for e in report.errors)
     assert table(tiny_duck) == [] and tiny_duck.execute("SELECT count(*) FROM uploads") == [(0,)]
@@ -96,7 +83,7 @@ def test_a_bad_row_rejects_the_whole_file_and_writes_nothing(tiny_duck: Store, t
 def test_a_crash_in_the_middle_of_a_write_leaves_the_database_as_before(
     tiny_duck: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import_file(tiny_duck, write_csv(tmp_path / "d1.csv", ROWS[:1]), "disputes", user="u")
+    import_file(tiny_duck, write_disputes_csv(tmp_path / "d1.csv", ROWS[:1]), "disputes", user="u")
     before = (
         table(tiny_duck),
         tiny_duck.execute("SELECT count(*) FROM change_log"),
@@ -109,7 +96,7 @@ def test_a_crash_in_the_middle_of_a_write_leaves_the_database_as_before(
 
     monkeypatch.setattr(Store, "bump_data_version", staticmethod(boom))
     with pytest.raises(RuntimeError, match="simulated crash"):
-        import_file(tiny_duck, write_csv(tmp_path / "d2.csv", ROWS), "disputes", user="u")
+        import_file(tiny_duck, write_disputes_csv(tmp_path / "d2.csv", ROWS), "disputes", user="u")
     monkeypatch.undo()
     after = (
         table(tiny_duck),
@@ -123,7 +110,7 @@ def test_a_crash_in_the_middle_of_a_write_leaves_the_database_as_before(
 def test_gb18030_csv_and_reopened_file_keep_rows(tmp_path: Path) -> None:
     db = tmp_path / "k.duckdb"
     with Store.open(db) as store:
-        report = import_file(store, write_csv(tmp_path / "disputes.csv", ROWS, encoding="gb18030"), user="u")
+        report = import_file(store, write_disputes_csv(tmp_path / "disputes.csv", ROWS, encoding="gb18030"), user="u")
         assert report.ok, report.errors
     with Store.open(db, read_only=True) as store:
         assert [r[0] for r in table(store)] == ["C1", "C2", "C3"]

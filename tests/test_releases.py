@@ -43,8 +43,7 @@ from metrics.releases.service import (
 )
 from metrics.storage import clock
 from metrics.storage.store import Store
-from tests.conftest import insert, tiny_catalogue
-from tests.test_disclosure import attacker_values
+from tests.support import attacker_values, insert, tiny_catalogue
 
 D = dt.date
 AS_OF = D(2026, 10, 31)

@@ -20,7 +20,7 @@ from metrics.ledger.scorecard import OVERDUE_TASK_COLUMNS, SCORECARD_COLUMNS, de
 from metrics.reports.briefing import OVERDUE_COLUMNS, weekly_briefing
 from metrics.storage import clock
 from metrics.storage.store import Store
-from tests.conftest import insert
+from tests.support import insert
 
 D = dt.date
 T = dt.datetime

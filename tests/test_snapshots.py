@@ -11,7 +11,7 @@ from metrics.cli.main import main
 from metrics.kpi.engine import Engine
 from metrics.kpi.snapshots import SnapshotExists, load_snapshot, previous_snapshot_date, take_snapshot, week_end
 from metrics.storage.store import Store
-from tests.conftest import insert, tiny_catalogue
+from tests.support import insert, tiny_catalogue
 
 D = dt.date
 KPI = {"id": "events", "measure": {"kind": "count", "source": "events"}, "target": {"value": 10, "period": "year"}}
