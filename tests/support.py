@@ -229,3 +229,19 @@ def attacker_values(
             else {published[i]}
         )  # type: ignore[arg-type]
     return out
+
+
+# The `kpi compute --format json` contract as the README states it, spelled out independently of the engine.
+JSON_CONTRACT = (
+    "programme",
+    "kpi_id",
+    "actual",
+    "target",
+    "expected",
+    "pace",
+    "status",
+    "window_start",
+    "window_end",
+    "numerator",
+    "denominator",
+)

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from metrics.cli.main import main
 from metrics.storage.store import Store
-from tests.support import insert
+from tests.support import JSON_CONTRACT, insert
 
 
 def test_catalogue_json_contract() -> None:
@@ -53,23 +53,7 @@ def test_compute_json_contract(tmp_path: Path) -> None:
     )
     assert r.exit_code == 0, r.output
     rows = json.loads(r.output)
-    assert all(
-        set(row)
-        == {
-            "programme",
-            "kpi_id",
-            "actual",
-            "target",
-            "expected",
-            "pace",
-            "status",
-            "window_start",
-            "window_end",
-            "numerator",
-            "denominator",
-        }
-        for row in rows
-    )
+    assert rows and all(tuple(row) == JSON_CONTRACT for row in rows)
     ev = next(row for row in rows if row["kpi_id"] == "tz-recruitment-events")
     assert ev["actual"] == 1 and ev["target"] == 300 and ev["status"] == "off_track"
     assert ev["window_start"] == "2026-01-01" and ev["window_end"] == "2026-11-21"

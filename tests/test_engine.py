@@ -9,7 +9,7 @@ import pytest
 
 from metrics.kpi.engine import Engine
 from metrics.storage.store import Store
-from tests.support import insert, tiny_catalogue
+from tests.support import JSON_CONTRACT, insert, tiny_catalogue
 
 D = dt.date
 AS_OF = D(2026, 11, 21)
@@ -413,19 +413,7 @@ def test_no_records_in_window_is_no_data(engine: Engine) -> None:
 
 def test_compute_json_contract(engine: Engine) -> None:
     rec = results(engine)["contract-rate"].contract()
-    assert list(rec) == [
-        "programme",
-        "kpi_id",
-        "actual",
-        "target",
-        "expected",
-        "pace",
-        "status",
-        "window_start",
-        "window_end",
-        "numerator",
-        "denominator",
-    ]
+    assert tuple(rec) == JSON_CONTRACT
     assert rec["window_start"] == "2026-01-01" and rec["target"] == 0.98
 
 

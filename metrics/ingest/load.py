@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from metrics.contract.errors import KpiError
 from metrics.contract.records import RECORD_TYPES, RecordType
-from metrics.ingest.read import ParsedFile, absent_note
+from metrics.ingest.read import FileOutcome, ParsedFile, absent_note
 from metrics.ingest.validate import RowError, cell_text, rule_message_en
 from metrics.ingest.worker import parse_isolated
 from metrics.storage import changelog, clock
@@ -50,7 +50,7 @@ class KeptValuesConflict(KpiError):
 
 
 @dataclass
-class ImportReport:
+class ImportReport(FileOutcome):
     file: str
     record_type: str | None
     sha256: str
@@ -62,18 +62,6 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     absent_columns: list[str] = field(default_factory=list)  # optional columns not in the file: stored values kept
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    @property
-    def absent_note_zh(self) -> str:
-        return absent_note(self.record_type, self.absent_columns)[0]
-
-    @property
-    def absent_note_en(self) -> str:
-        return absent_note(self.record_type, self.absent_columns)[1]
 
     def summary_zh(self) -> str:
         if not self.ok:

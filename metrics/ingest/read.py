@@ -54,21 +54,12 @@ _SAVE_AS_ZH = "请在 Excel 或 WPS 中另存为 .xlsx 或 .csv 后重新上传"
 _SAVE_AS_EN = "save it as .xlsx or .csv in Excel or WPS and upload again"
 
 
-@dataclass
-class ParsedFile:
-    """One uploaded file, parsed and validated. `table` is None whenever `errors` is not empty."""
+class FileOutcome:
+    """What a parsed file and an import report share: errors, and the note on optional columns left out."""
 
-    file: str
-    sha256: str
-    record_type: str | None  # None when neither given nor inferable from the file name
-    table: pa.Table | None  # the record type's columns in spec order, Arrow types per SQL_TYPES
-    errors: list[RowError] = field(default_factory=list)  # every error in the file, sorted by row
-    warnings: list[str] = field(default_factory=list)  # in Chinese, e.g. extra columns ignored
-    source_rows: int = 0  # data rows read (title and blank rows skipped)
-    row_numbers: list[int] = field(default_factory=list)  # Excel row / CSV line of each data row
-    # Optional columns the file does not have, in spec order: not supplied, so the import keeps the stored
-    # values (a column present with a blank cell does blank it). Their cells in `table` are null.
-    absent_columns: list[str] = field(default_factory=list)
+    record_type: str | None
+    errors: list[RowError]
+    absent_columns: list[str]
 
     @property
     def ok(self) -> bool:
@@ -82,6 +73,23 @@ class ParsedFile:
     @property
     def absent_note_en(self) -> str:
         return absent_note(self.record_type, self.absent_columns)[1]
+
+
+@dataclass
+class ParsedFile(FileOutcome):
+    """One uploaded file, parsed and validated. `table` is None whenever `errors` is not empty."""
+
+    file: str
+    sha256: str
+    record_type: str | None  # None when neither given nor inferable from the file name
+    table: pa.Table | None  # the record type's columns in spec order, Arrow types per SQL_TYPES
+    errors: list[RowError] = field(default_factory=list)  # every error in the file, sorted by row
+    warnings: list[str] = field(default_factory=list)  # in Chinese, e.g. extra columns ignored
+    source_rows: int = 0  # data rows read (title and blank rows skipped)
+    row_numbers: list[int] = field(default_factory=list)  # Excel row / CSV line of each data row
+    # Optional columns the file does not have, in spec order: not supplied, so the import keeps the stored
+    # values (a column present with a blank cell does blank it). Their cells in `table` are null.
+    absent_columns: list[str] = field(default_factory=list)
 
 
 def absent_note(record: str | None, absent: Sequence[str]) -> tuple[str, str]:

@@ -29,21 +29,8 @@ __all__ = [
     "week_end",
 ]
 
-COLUMNS = (
-    "snapshot_date",
-    "programme",
-    "kpi_id",
-    "actual",
-    "target",
-    "expected",
-    "pace",
-    "status",
-    "numerator",
-    "denominator",
-    "window_start",
-    "window_end",
-    "data_version",
-)
+# A snapshot row is the CLI's JSON contract of a result, stamped with its date and the data version.
+COLUMNS = ("snapshot_date", *KpiResult.CONTRACT_FIELDS, "data_version")
 
 
 class SnapshotExists(KpiError, ValueError):
@@ -56,24 +43,7 @@ def week_end(d: dt.date) -> dt.date:
 
 
 def _rows(results: list[KpiResult], day: dt.date, version: int) -> list[tuple[object, ...]]:
-    return [
-        (
-            day,
-            r.programme,
-            r.kpi_id,
-            r.actual,
-            r.target,
-            r.expected,
-            r.pace,
-            r.status,
-            r.numerator,
-            r.denominator,
-            r.window_start,
-            r.window_end,
-            version,
-        )
-        for r in results
-    ]
+    return [(day, *(getattr(r, name) for name in KpiResult.CONTRACT_FIELDS), version) for r in results]
 
 
 def take_snapshot(
