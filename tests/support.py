@@ -34,19 +34,24 @@ def insert(store: Store, record: str, rows: list[dict[str, Any]]) -> None:
     store.bulk_insert(record, rows_to_table(record, rows))
 
 
+def tiny_programme(district: str = "通州区", valid_from: dt.date = D(2025, 1, 1), **more: Any) -> dict[str, Any]:
+    """The programme block of a hand-made catalogue (`tiny`), valid to 2027 unless `more` says otherwise."""
+    return {
+        "id": "tiny",
+        "title": "测试方案",
+        "short_title_zh": "测试",
+        "short_title_en": "Tiny",
+        "issuer": "测试",
+        "district": district,
+        "valid_from": valid_from,
+        **more,
+    }
+
+
 def tiny_catalogue(kpis: list[dict[str, Any]], district: str = "通州区") -> Catalogue:
     return Catalogue.model_validate(
         {
-            "programme": {
-                "id": "tiny",
-                "title": "测试方案",
-                "short_title_zh": "测试",
-                "short_title_en": "Tiny",
-                "issuer": "测试",
-                "district": district,
-                "valid_from": D(2025, 1, 1),
-                "valid_to": D(2027, 12, 31),
-            },
+            "programme": tiny_programme(district, valid_to=D(2027, 12, 31)),
             "tasks": [{"id": "t1", "clause": "1", "title": "任务", "lead_units": ["区人力社保局"]}],
             "kpis": [
                 {
@@ -245,3 +250,22 @@ JSON_CONTRACT = (
     "numerator",
     "denominator",
 )
+
+
+# One valid placement row (通州区), for tests that upload, audit or back up a record.
+PLACEMENT: dict[str, Any] = {
+    "placement_id": "JY-1",
+    "person_id": "P1",
+    "district": "通州区",
+    "street": "永顺镇",
+    "placement_date": D(2026, 3, 2),
+    "employer_id": "91110112MA198UW063",
+    "employer_name": "北京示例科技有限公司",
+    "channel": "招聘活动",
+    "person_group": "高校毕业生",
+    "is_local": True,
+    "is_beijing_hukou": False,
+    "contract_signed": True,
+    "social_insurance": True,
+    "monthly_wage": "6500.00",
+}

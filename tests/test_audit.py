@@ -16,28 +16,11 @@ from metrics.auth.access import AccessDenied, Principal
 from metrics.auth.audit import HISTORY_COLUMNS, FieldChange, change_history, field_changes
 from metrics.ingest.load import write_records
 from metrics.storage.store import Store
-from tests.support import rows_to_table
+from tests.support import PLACEMENT, rows_to_table
 
 ROOT = Path(__file__).resolve().parents[1]
 OFFICE = Principal("office", "office")
 ADMIN = Principal("admin", "admin")
-
-PLACEMENT = {
-    "placement_id": "JY-1",
-    "person_id": "P1",
-    "district": "通州区",
-    "street": "永顺镇",
-    "placement_date": dt.date(2026, 3, 2),
-    "employer_id": "91110112MA198UW063",
-    "employer_name": "北京示例科技有限公司",
-    "channel": "招聘活动",
-    "person_group": "高校毕业生",
-    "is_local": True,
-    "is_beijing_hukou": False,
-    "contract_signed": True,
-    "social_insurance": True,
-    "monthly_wage": "6500.00",
-}
 
 
 def _upload(store: Store, rows: list[dict], user: str, name: str) -> int | None:

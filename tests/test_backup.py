@@ -18,25 +18,10 @@ from metrics.cli.admin import backup_cmd, restore_cmd
 from metrics.ingest.load import write_records
 from metrics.storage.backup import BackupError, backup, backup_schema_version, restore
 from metrics.storage.store import MIGRATIONS_DIR, SCHEMA_VERSION, Store
+from tests.support import PLACEMENT as SHARED_PLACEMENT
 from tests.support import insert, rows_to_table
 
-PLACEMENT = {
-    "placement_id": "JY-1",
-    "person_id": "P1",
-    "district": "通州区",
-    "street": "永顺镇",
-    "placement_date": dt.date(2026, 3, 2),
-    "employer_id": "91110112MA198UW063",
-    "employer_name": "北京示例科技有限公司",
-    "channel": "招聘活动",
-    "person_group": "高校毕业生",
-    "is_local": True,
-    "is_beijing_hukou": False,
-    "contract_signed": True,
-    "social_insurance": True,
-    "monthly_wage": "6500.00",
-    "work_lat": 39.9087,
-}
+PLACEMENT = {**SHARED_PLACEMENT, "work_lat": 39.9087}
 
 
 def _upload(store: Store, placement_id: str, user: str = "hrss", **changes: object) -> int | None:

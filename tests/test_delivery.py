@@ -25,7 +25,7 @@ from metrics.reports.delivery import (
     review_list,
 )
 from metrics.storage.store import Store
-from tests.support import insert
+from tests.support import insert, tiny_programme
 
 D = dt.date
 
@@ -344,15 +344,7 @@ def catalogue(subsidies: list[dict[str, Any]], district: str = "西城区") -> C
     base = {"clause": "1", "quote": "测试引文测试", "recipient": "个人", "eligibility": "测试"}
     return Catalogue.model_validate(
         {
-            "programme": {
-                "id": "tiny",
-                "title": "测试方案",
-                "short_title_zh": "测试",
-                "short_title_en": "Tiny",
-                "issuer": "测试",
-                "district": district,
-                "valid_from": D(2025, 1, 1),
-            },
+            "programme": tiny_programme(district),
             "tasks": [],
             "kpis": [],
             "subsidies": [{**base, "name_zh": s["id"].upper(), **s} for s in subsidies],

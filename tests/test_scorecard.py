@@ -20,7 +20,7 @@ from metrics.ledger.scorecard import OVERDUE_TASK_COLUMNS, SCORECARD_COLUMNS, de
 from metrics.reports.briefing import OVERDUE_COLUMNS, weekly_briefing
 from metrics.storage import clock
 from metrics.storage.store import Store
-from tests.support import insert
+from tests.support import insert, tiny_programme
 
 D = dt.date
 T = dt.datetime
@@ -50,16 +50,7 @@ def _kpi(kid: str, task: str, lead: str, kind: str = "reported") -> dict:
 CATS = {
     "tiny": Catalogue.model_validate(
         {
-            "programme": {
-                "id": "tiny",
-                "title": "测试方案",
-                "short_title_zh": "测试",
-                "short_title_en": "Tiny",
-                "issuer": "测试",
-                "district": "通州区",
-                "valid_from": D(2026, 1, 1),
-                "valid_to": D(2027, 12, 31),
-            },
+            "programme": tiny_programme("通州区", D(2026, 1, 1), valid_to=D(2027, 12, 31)),
             "tasks": [
                 {"id": "a1", "clause": "1", "title": "就业服务", "lead_units": [HRSS], "cooperating_units": [COM]},
                 {"id": "a2", "clause": "2", "title": "技能培训", "lead_units": [HRSS]},
