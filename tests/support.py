@@ -269,3 +269,13 @@ PLACEMENT: dict[str, Any] = {
     "social_insurance": True,
     "monthly_wage": "6500.00",
 }
+
+# One recruitment fair (招聘会) in 通州区 on 2026-03-01: counts once toward tz-recruitment-events.
+EVENT: dict[str, Any] = {
+    "event_id": "E1",
+    "district": "通州区",
+    "event_type": "招聘会",
+    "event_date": D(2026, 3, 1),
+    "title": "t",
+    "organiser": "o",
+}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import json
 from pathlib import Path
 
@@ -11,7 +10,7 @@ from click.testing import CliRunner
 
 from metrics.cli.main import main
 from metrics.storage.store import Store
-from tests.support import JSON_CONTRACT, insert
+from tests.support import EVENT, JSON_CONTRACT, insert
 
 
 def test_catalogue_json_contract() -> None:
@@ -34,20 +33,7 @@ def test_catalogue_json_contract() -> None:
 def test_compute_json_contract(tmp_path: Path) -> None:
     db = tmp_path / "k.duckdb"
     with Store.open(db) as store:
-        insert(
-            store,
-            "events",
-            [
-                {
-                    "event_id": "E1",
-                    "district": "通州区",
-                    "event_type": "招聘会",
-                    "event_date": dt.date(2026, 3, 1),
-                    "title": "t",
-                    "organiser": "o",
-                }
-            ],
-        )
+        insert(store, "events", [EVENT])
     r = CliRunner().invoke(
         main, ["compute", "--db", str(db), "--as-of", "2026-11-21", "--programme", "tongzhou-2025", "--format", "json"]
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from metrics.storage.store import Store
-from tests.support import insert
+from tests.support import EVENT, insert
 
 WRITER = """
 import sys, time, pathlib
@@ -41,20 +41,7 @@ with Store.open(db) as store:
 def test_sigkill_mid_import_leaves_the_database_unchanged(tmp_path: Path) -> None:
     db, marker = tmp_path / "k.duckdb", tmp_path / "marker"
     with Store.open(db) as store:
-        insert(
-            store,
-            "events",
-            [
-                {
-                    "event_id": "E1",
-                    "district": "通州区",
-                    "event_type": "招聘会",
-                    "event_date": __import__("datetime").date(2026, 3, 1),
-                    "title": "t",
-                    "organiser": "o",
-                }
-            ],
-        )
+        insert(store, "events", [EVENT])
         before = (
             store.count("events"),
             store.execute("SELECT count(*) FROM change_log"),

@@ -51,6 +51,11 @@ class BaseMeasure(Strict):
     filters: list[Filter] = []
     date_column: str | None = None  # defaults to the record type's date column
 
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """The record types this measure reads (for freshness and 'no data')."""
+        return (self.source,)
+
 
 class CountMeasure(BaseMeasure):
     kind: Literal["count"]
@@ -86,6 +91,10 @@ class RatioMeasure(Strict):
     numerator: SimpleMeasure
     denominator: SimpleMeasure
 
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys([self.numerator.source, self.denominator.source]))
+
 
 class CoverageMeasure(Strict):
     """Share of units (e.g. communities) whose latest row as of the date meets the condition."""
@@ -97,6 +106,10 @@ class CoverageMeasure(Strict):
     filters: list[Filter] = []
     snapshot_column: str | None = None  # the "as of" date of each row (latest ≤ D per unit); None: no date filter
 
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return (self.source,)
+
 
 class ReportedMeasure(Strict):
     """Values a department reports in progress_reports for this KPI id.
@@ -107,6 +120,10 @@ class ReportedMeasure(Strict):
     kind: Literal["reported"]
     value_is: Literal["cumulative", "per_period"] = "cumulative"
 
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return ("progress_reports",)
+
 
 class SqlMeasure(Strict):
     """A named query under metrics/kpi/sql/ that yields one row per record with numerator/denominator
@@ -116,6 +133,10 @@ class SqlMeasure(Strict):
     file: str
     source: str  # the record type whose rows decide 'no data'
     ratio: bool = True
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return (self.source,)
 
 
 Measure = Annotated[

@@ -19,16 +19,7 @@ from typing import Any
 import pandas as pd
 
 from metrics.catalogue import Catalogue, Kpi, load_catalogues
-from metrics.catalogue.models import (
-    CountDistinctMeasure,
-    CountMeasure,
-    CoverageMeasure,
-    MeanMeasure,
-    RatioMeasure,
-    ReportedMeasure,
-    SqlMeasure,
-    SumMeasure,
-)
+from metrics.catalogue.models import ReportedMeasure
 from metrics.contract.records import RECORD_TYPES
 from metrics.storage.store import Store
 
@@ -69,14 +60,7 @@ REPORTED_WITHIN_DAYS = 45
 
 def kpi_sources(kpi: Kpi) -> list[str]:
     """The record types a KPI's measure reads (reported values live in progress_reports)."""
-    m = kpi.measure
-    if isinstance(m, RatioMeasure):
-        return list(dict.fromkeys([m.numerator.source, m.denominator.source]))
-    if isinstance(m, ReportedMeasure):
-        return ["progress_reports"]
-    if isinstance(m, CountMeasure | CountDistinctMeasure | SumMeasure | MeanMeasure | CoverageMeasure | SqlMeasure):
-        return [m.source]
-    raise TypeError(f"{kpi.id}: unknown measure {type(m).__name__}")  # pragma: no cover
+    return list(kpi.measure.sources)
 
 
 def _sources_of(cat: Catalogue) -> dict[str, list[Kpi]]:

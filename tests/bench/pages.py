@@ -17,17 +17,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS
+
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def script_runs(db: Path, as_of: dt.date, runs: int = 5) -> tuple[float, float, float]:
@@ -111,7 +103,7 @@ def browser_times(db: Path, as_of: dt.date, n_tiles: int, runs: int = 3) -> tupl
                 time.sleep(0.5)
         overview, detail = [], []
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1440, "height": 1000})
             page.goto(url)  # warm-up visit: the server's caches and the browser's asset cache
             page.get_by_text("登录就业工作指标看板").first.wait_for(timeout=120_000)
