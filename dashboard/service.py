@@ -105,6 +105,7 @@ request_closure = _bind(_ledger.request_closure)
 decide_closure = _bind(_ledger.decide_closure)
 evidence_content = _bind(_ledger.evidence_content)
 department_scorecard = _bind(_scorecard.department_scorecard)
+SCORECARD_COLUMNS = _scorecard.SCORECARD_COLUMNS
 
 # uploads
 upload = _bind(_uploads.upload)
@@ -125,6 +126,7 @@ __all__ = [
     "EVIDENCE_MAX_BYTES",
     "MAX_UPLOAD_MB",
     "MIN_THRESHOLD",
+    "SCORECARD_COLUMNS",
     "URGENCY",
     "AccessDenied",
     "Catalogue",

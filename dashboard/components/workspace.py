@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from dashboard import service
 from dashboard.components.text import escape_markdown
 from dashboard.i18n import t
 from metrics.contract.records import RECORD_TYPES
@@ -200,24 +201,13 @@ def preview_columns(record: str, lang: str) -> dict[str, Any]:
 
 
 def scorecard_columns() -> dict[str, Any]:
-    cols: dict[str, Any] = {"district": text("district"), "unit": text("unit")}
-    for name in (
-        "tasks_led",
-        "accounts_opened",
-        "not_opened",
-        "open",
-        "closure_requested",
-        "closed",
-        "overdue_milestones",
-        "open_notices",
-        "overdue_notices",
-    ):
-        cols[name] = number(f"sc_{name}")
-    cols["last_update"] = day("sc_last_update")
-    cols["days_since_update"] = number("sc_days_since_update")
-    cols["reported_kpis"] = number("sc_reported_kpis")
-    cols["reported_on_time"] = number("sc_reported_on_time")
-    cols["reporting_timeliness"] = st.column_config.ProgressColumn(
-        t("sc_reporting_timeliness"), min_value=0.0, max_value=1.0, format="percent"
-    )
-    return cols
+    """A column per SCORECARD_COLUMNS, in its order: counts unless the column is text, a date or a share."""
+    special: dict[str, Any] = {
+        "district": text("district"),
+        "unit": text("unit"),
+        "last_update": day("sc_last_update"),
+        "reporting_timeliness": st.column_config.ProgressColumn(
+            t("sc_reporting_timeliness"), min_value=0.0, max_value=1.0, format="percent"
+        ),
+    }
+    return {name: special[name] if name in special else number(f"sc_{name}") for name in service.SCORECARD_COLUMNS}

@@ -14,19 +14,8 @@ from pathlib import Path
 
 import click
 
+from metrics.auth import accounts
 from metrics.auth.access import ROLES
-from metrics.auth.users import (
-    ROLE_NAMES_ZH,
-    UserError,
-    UserRecord,
-    add_user,
-    check_password_policy,
-    disable_user,
-    enable_user,
-    list_users,
-    reset_password,
-    set_district,
-)
 from metrics.cli.common import DB_OPTION, open_store
 from metrics.storage import clock
 
@@ -48,8 +37,8 @@ def _read_password(from_stdin: bool, user_name: str) -> str:
     else:
         password = click.prompt("密码 / password", hide_input=True, confirmation_prompt="再次输入密码 / repeat")
     try:
-        return check_password_policy(password, user_name)
-    except UserError as exc:
+        return accounts.check_password_policy(password, user_name)
+    except accounts.UserError as exc:
         raise click.ClickException(str(exc)) from exc
 
 
@@ -61,19 +50,19 @@ def _pad(text: str, width: int) -> str:
     return text + " " * (width - _width(text))
 
 
-def _login_methods(u: UserRecord) -> str:
+def _login_methods(u: accounts.UserRecord) -> str:
     methods = (["密码"] if u.has_password else []) + (["OIDC"] if u.oidc_subject else [])
     return "/".join(methods) or "—"
 
 
-def _table(users: list[UserRecord]) -> str:
+def _table(users: list[accounts.UserRecord]) -> str:
     now = clock.now()
     headers = ["用户名", "显示名称", "角色", "所属区", "单位", "状态", "登录方式", "创建时间"]
     rows = [
         [
             u.user_name,
             u.display_name,
-            f"{u.role}（{ROLE_NAMES_ZH[u.role]}）",
+            f"{u.role}（{accounts.ROLE_NAMES_ZH[u.role]}）",
             u.district or ("未绑定" if u.role == "department" else "—"),
             u.unit or "—",
             ("启用" if u.active else "停用") + ("，已锁定" if u.is_locked(now) else ""),
@@ -133,14 +122,14 @@ def add_cmd(
     password = None if no_password else _read_password(password_stdin, user_name)
     with _open(db) as store:
         try:
-            rec = add_user(
+            rec = accounts.add_user(
                 store, None, user_name, role, unit=unit, password=password, display_name=display_name,
                 district=district, oidc_subject=oidc_subject,
             )  # fmt: skip
-        except UserError as exc:
+        except accounts.UserError as exc:
             raise click.ClickException(str(exc)) from exc
     where = f"，{rec.district} {rec.unit}" if rec.unit else ""
-    click.echo(f"已添加账号 {rec.user_name}（{ROLE_NAMES_ZH[rec.role]}{where}）。")
+    click.echo(f"已添加账号 {rec.user_name}（{accounts.ROLE_NAMES_ZH[rec.role]}{where}）。")
 
 
 @user.command("district")
@@ -151,8 +140,8 @@ def district_cmd(user_name: str, district: str, db: Path | None) -> None:
     """绑定部门账号的所属区 / Bind a department account to a district."""
     with _open(db) as store:
         try:
-            rec = set_district(store, None, user_name, district)
-        except UserError as exc:
+            rec = accounts.set_district(store, None, user_name, district)
+        except accounts.UserError as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(f"账号 {rec.user_name} 的所属区为 {rec.district}。")
 
@@ -164,8 +153,8 @@ def disable_cmd(user_name: str, db: Path | None) -> None:
     """停用账号 / Disable an account."""
     with _open(db) as store:
         try:
-            rec = disable_user(store, None, user_name)
-        except UserError as exc:
+            rec = accounts.disable_user(store, None, user_name)
+        except accounts.UserError as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(f"已停用账号 {rec.user_name}。")
 
@@ -177,8 +166,8 @@ def enable_cmd(user_name: str, db: Path | None) -> None:
     """启用账号 / Enable a disabled account."""
     with _open(db) as store:
         try:
-            rec = enable_user(store, None, user_name)
-        except UserError as exc:
+            rec = accounts.enable_user(store, None, user_name)
+        except accounts.UserError as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(f"已启用账号 {rec.user_name}。")
 
@@ -192,8 +181,8 @@ def reset_cmd(user_name: str, password_stdin: bool, db: Path | None) -> None:
     password = _read_password(password_stdin, user_name)
     with _open(db) as store:
         try:
-            rec = reset_password(store, None, user_name, password)
-        except UserError as exc:
+            rec = accounts.reset_password(store, None, user_name, password)
+        except accounts.UserError as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(f"已重置账号 {rec.user_name} 的密码。")
 
@@ -204,7 +193,7 @@ def reset_cmd(user_name: str, password_stdin: bool, db: Path | None) -> None:
 def list_cmd(fmt: str, db: Path | None) -> None:
     """列出账号 / List accounts."""
     with _open(db) as store:
-        users = list_users(store, None)
+        users = accounts.list_users(store, None)
     if fmt == "json":
         out = [
             {
