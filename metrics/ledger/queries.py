@@ -253,6 +253,12 @@ def task_ledger(
     return df
 
 
+def _listing(principal: Principal, as_of: dt.date, catalogues: Catalogues | None) -> tuple[dt.date, dict[str, TaskRef]]:
+    """What every ledger listing starts with: the read permission, the as-of date checked, the task refs."""
+    check(principal, "ledger.read")
+    return _date(as_of, "统计日期"), task_refs(catalogues)
+
+
 OVERDUE_MILESTONE_COLUMNS = (
     "programme",
     "task_id",
@@ -274,9 +280,7 @@ def overdue_milestones(
 
     Departments get those of tasks they lead or cooperate on in their own district.
     """
-    check(principal, "ledger.read")
-    day = _date(as_of, "统计日期")
-    refs = task_refs(catalogues)
+    day, refs = _listing(principal, as_of, catalogues)
     rows = store.execute(
         "SELECT m.task_id, a.owner, m.milestone_id, m.title, m.due_date, date_diff('day', m.due_date, ?) "
         "FROM milestones m JOIN task_accounts a ON a.task_id = m.task_id "
@@ -316,9 +320,7 @@ def open_notices(
 
     Departments get those of tasks they lead or cooperate on in their own district.
     """
-    check(principal, "ledger.read")
-    day = _date(as_of, "统计日期")
-    refs = task_refs(catalogues)
+    day, refs = _listing(principal, as_of, catalogues)
     rows = store.execute(
         "SELECT notice_id, task_id, issued_by, issued_at, reason, reply_by FROM supervision_notices "
         "WHERE status = 'open' ORDER BY reply_by, notice_id"
