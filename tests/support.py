@@ -279,3 +279,16 @@ EVENT: dict[str, Any] = {
     "title": "t",
     "organiser": "o",
 }
+
+
+def write_csv(path: Path, head: list[str], rows: list[list[Any]]) -> Path:
+    """A UTF-8 (with BOM) CSV: the header in line 1, data from line 2."""
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh).writerows([head, *rows])
+    return path
+
+
+def file_errors(parsed: Any) -> list[tuple[int | None, str | None, str | None, str]]:
+    """A refused file's errors as (row, column, value, Chinese message)."""
+    assert parsed.table is None, "the file should have been refused"
+    return [(e.row, e.column, e.value, e.message_zh) for e in parsed.errors]

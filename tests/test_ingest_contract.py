@@ -8,7 +8,6 @@ the upload day matters, so the suite gives the same answer on any day.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import re
@@ -26,6 +25,8 @@ from metrics.ingest import ParsedFile, import_parsed, parse_file
 from metrics.ingest.load import import_file
 from metrics.storage import clock
 from metrics.storage.store import Store
+from tests.support import file_errors as errors
+from tests.support import write_csv
 
 D = dt.date
 UPLOAD_DAY = D(2026, 6, 15)  # a pinned upload day, months before the real one, so "the future" is certain
@@ -49,18 +50,6 @@ def write_xlsx(path: Path, head: list[str], rows: list[list[Any]]) -> Path:
         ws.append(row)
     wb.save(path)
     return path
-
-
-def write_csv(path: Path, head: list[str], rows: list[list[Any]]) -> Path:
-    """Header in line 1, data from line 2."""
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        csv.writer(fh).writerows([head, *rows])
-    return path
-
-
-def errors(parsed: ParsedFile) -> list[tuple[int | None, str | None, str | None, str]]:
-    assert parsed.table is None, "the file should have been refused"
-    return [(e.row, e.column, e.value, e.message_zh) for e in parsed.errors]
 
 
 # --- an absent optional column means "not supplied" ------------------------------------------------------

@@ -22,6 +22,16 @@ def table(store: Store) -> list[tuple]:
     return store.execute("SELECT case_id, accepted_date, closed_date, closure_method FROM disputes ORDER BY case_id")
 
 
+def written(store: Store) -> tuple[object, ...]:
+    """Everything an import may write: the records, the change log, the uploads, the data version."""
+    return (
+        table(store),
+        store.execute("SELECT count(*) FROM change_log"),
+        store.execute("SELECT count(*) FROM uploads"),
+        store.data_version(),
+    )
+
+
 def test_new_changed_unchanged_counts_and_change_log(tiny_duck: Store, tmp_path: Path) -> None:
     first = import_file(tiny_duck, write_disputes_csv(tmp_path / "disputes_1.csv", ROWS), user="张三", unit="区仲裁院")
     assert first.ok and (first.new, first.changed, first.unchanged) == (3, 0, 0)
@@ -55,20 +65,10 @@ def test_new_changed_unchanged_counts_and_change_log(tiny_duck: Store, tmp_path:
 def test_same_file_twice_changes_nothing(tiny_duck: Store, tmp_path: Path) -> None:
     path = write_disputes_csv(tmp_path / "disputes.csv", ROWS)
     import_file(tiny_duck, path, user="u")
-    before = (
-        table(tiny_duck),
-        tiny_duck.execute("SELECT count(*) FROM change_log"),
-        tiny_duck.execute("SELECT count(*) FROM uploads"),
-        tiny_duck.data_version(),
-    )
+    before = written(tiny_duck)
     again = import_file(tiny_duck, path, user="u")
     assert again.ok and (again.new, again.changed, again.unchanged, again.upload_id) == (0, 0, 3, None)
-    after = (
-        table(tiny_duck),
-        tiny_duck.execute("SELECT count(*) FROM change_log"),
-        tiny_duck.execute("SELECT count(*) FROM uploads"),
-        tiny_duck.data_version(),
-    )
+    after = written(tiny_duck)
     assert after == before
 
 
@@ -84,12 +84,7 @@ def test_a_crash_in_the_middle_of_a_write_leaves_the_database_as_before(
     tiny_duck: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import_file(tiny_duck, write_disputes_csv(tmp_path / "d1.csv", ROWS[:1]), "disputes", user="u")
-    before = (
-        table(tiny_duck),
-        tiny_duck.execute("SELECT count(*) FROM change_log"),
-        tiny_duck.execute("SELECT count(*) FROM uploads"),
-        tiny_duck.data_version(),
-    )
+    before = written(tiny_duck)
 
     def boom(cur: object) -> None:  # fails after the upsert and change log are written, before COMMIT
         raise RuntimeError("simulated crash")
@@ -98,12 +93,7 @@ def test_a_crash_in_the_middle_of_a_write_leaves_the_database_as_before(
     with pytest.raises(RuntimeError, match="simulated crash"):
         import_file(tiny_duck, write_disputes_csv(tmp_path / "d2.csv", ROWS), "disputes", user="u")
     monkeypatch.undo()
-    after = (
-        table(tiny_duck),
-        tiny_duck.execute("SELECT count(*) FROM change_log"),
-        tiny_duck.execute("SELECT count(*) FROM uploads"),
-        tiny_duck.data_version(),
-    )
+    after = written(tiny_duck)
     assert after == before
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import warnings
 from decimal import Decimal
@@ -19,6 +18,8 @@ from pydantic_core import PydanticCustomError
 from metrics.contract.records import DISTRICTS, RECORD_TYPES, SQL_TYPES, Column
 from metrics.ingest import ParsedFile, RowError, parse_file
 from metrics.ingest.validate import _MESSAGES, ARROW_TYPES, parse_cell, row_model
+from tests.support import file_errors as errors
+from tests.support import write_csv
 
 D = dt.date
 
@@ -260,17 +261,6 @@ def write_xlsx(path: Path, head: list[str], rows: list[list[Any]]) -> Path:
         ws.append(row)
     wb.save(path)
     return path
-
-
-def write_csv(path: Path, head: list[str], rows: list[list[Any]]) -> Path:
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        csv.writer(fh).writerows([head, *rows])
-    return path
-
-
-def errors(parsed: ParsedFile) -> list[tuple[int | None, str | None, str | None, str]]:
-    assert parsed.table is None
-    return [(e.row, e.column, e.value, e.message_zh) for e in parsed.errors]
 
 
 CR = ["统一社会信用代码", "所属区", "街道（乡镇）", "报告月份", "职工人数", "签订劳动合同人数"]
