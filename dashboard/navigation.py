@@ -1,7 +1,7 @@
 """The one page table: each page, the permission its own check asks for, and who sees it in the navigation.
 
 A role's navigation is every page whose action the role holds in metrics.auth.access — there is no second list
-of roles here. The page checks the principal again when it runs (auth.require, logged on refusal), and the
+of roles here. The page checks the principal again when it runs (components.gate.require, logged on refusal), and the
 service layer checks every read and write a third time.
 """
 
@@ -18,7 +18,7 @@ class PageSpec:
     title: str  # i18n key
     icon: str
     url: str
-    action: str  # what the page's auth.require asks for
+    action: str  # what the page's gate.require asks for
 
 
 # In navigation order; a role's first page is its home page.
