@@ -16,7 +16,7 @@ from metrics.auth.audit import ACTION_LABELS_ZH, ACTIONS_ZH, change_history
 from metrics.auth.users import add_user, authenticate, disable_user, enable_user, reset_password, set_district
 from metrics.ingest.load import import_file
 from metrics.kpi.snapshots import take_snapshot
-from metrics.ledger.accounts import open_account
+from metrics.ledger import open_account
 from metrics.releases.service import create_release, discard_release, publish_release
 from metrics.storage import changelog, clock
 from metrics.storage.changelog import Action

@@ -19,7 +19,7 @@ from metrics.catalogue import CatalogueError
 from metrics.contract.errors import KpiError
 from metrics.demo.build import DemoDatabaseExists
 from metrics.kpi.snapshots import SnapshotExists
-from metrics.ledger.accounts import ConcurrentEdit, LedgerError
+from metrics.ledger import ConcurrentEdit, LedgerError
 from metrics.releases.export import FontMissing
 from metrics.releases.service import ReleaseError, ReleaseIntegrityError
 from metrics.storage.backup import BackupError

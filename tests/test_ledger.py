@@ -14,7 +14,7 @@ import pytest
 from metrics import ledger
 from metrics.auth.access import AccessDenied, Principal
 from metrics.kpi.engine import Engine
-from metrics.ledger.accounts import (
+from metrics.ledger import (
     ConcurrentEdit,
     LedgerError,
     account_detail,

@@ -9,7 +9,7 @@ import pytest
 
 from metrics.auth.access import AccessDenied, Principal
 from metrics.catalogue.models import Catalogue
-from metrics.ledger.accounts import (
+from metrics.ledger import (
     append_update,
     complete_milestone,
     open_account,

@@ -1,7 +1,7 @@
 """Task ledgers (建账-督办-销账), one job a module: catalogue tasks and who sees them in `tasks`, the cycle's
 writes in `commands` (beneath them `checks` of input, `writes` of rows with their change_log, `rows` read
 back, `errors`), the listings and details in `queries`, and the department scorecard in `scorecard`. Every
-call checks the principal again. `accounts` is the old module name, kept as a re-export.
+call checks the principal again.
 
 May import metrics.auth and below.
 
