@@ -14,22 +14,23 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from dashboard import process
 from metrics.catalogue import Catalogue, load_catalogues
 from metrics.kpi.engine import Engine
-from metrics.storage.store import Store, default_db_path
+from metrics.storage.store import Store
 
 
-@st.cache_resource(show_spinner=False)
 def _open_store(path: str) -> Store:
-    return Store.open(path)
+    found = process.store()
+    if found is None or str(found.path) != path:
+        raise RuntimeError(f"the database {path} is not the server's ({found and found.path})")
+    return found
 
 
 def store() -> Store | None:
-    """The process's store for `KPI_DB` (one writer per process); None until a database exists."""
-    path = default_db_path()
-    if not path.exists():
-        return None
-    return _open_store(str(path.resolve()))
+    """The process's store for `KPI_DB` (one writer per process, shared with the routes and the scheduler:
+    dashboard.process); None until a database exists."""
+    return process.store()
 
 
 def data_key() -> tuple[str, int]:
