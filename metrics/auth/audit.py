@@ -61,6 +61,13 @@ ACTION_LABELS_ZH: dict[Action, str] = {
     Action.LOGIN_FAILED: "登录失败",
     Action.LOCK: "锁定账号",
     Action.BIND_OIDC: "绑定统一身份认证",
+    Action.REVOKE_SESSIONS: "注销会话",
+    Action.SET_ROLE: "修改角色",
+    Action.SET_UNIT: "修改单位",
+    Action.BACKUP: "备份数据库",
+    Action.RESTORE: "恢复备份",
+    Action.SUBSCRIBE: "订阅周报邮件",
+    Action.UNSUBSCRIBE: "退订周报邮件",
 }
 # The same, keyed by the text stored in change_log.action (what the audit page maps).
 ACTIONS_ZH: dict[str, str] = {a.value: label for a, label in ACTION_LABELS_ZH.items()}
@@ -74,6 +81,8 @@ ENTITY_ZH: dict[str, str] = {
     "supervision_notices": "督办通知",
     "closure_requests": "销账申请",
     "releases": "统计发布",
+    "database": "数据库",
+    "subscriptions": "周报邮件订阅",
 }
 # Fields of entities that are not record types (their labels are not in the data contract).
 FIELD_LABELS: dict[str, dict[str, str]] = {

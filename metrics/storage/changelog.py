@@ -57,6 +57,15 @@ class Action(StrEnum):
     LOGIN_FAILED = "login_failed"
     LOCK = "lock"
     BIND_OIDC = "bind_oidc"
+    REVOKE_SESSIONS = "revoke_sessions"  # an administrator, a disable or a password reset ends its sessions
+    # the admin page (docs/admin.md)
+    SET_ROLE = "set_role"
+    SET_UNIT = "set_unit"
+    BACKUP = "backup"
+    RESTORE = "restore"
+    # weekly-briefing e-mail subscriptions (docs/server.md); a changed subscription is an UPDATE
+    SUBSCRIBE = "subscribe"
+    UNSUBSCRIBE = "unsubscribe"
 
 
 def _jsonable(value: object) -> object:
