@@ -51,6 +51,9 @@ ACTIONS: dict[str, frozenset[str]] = {
     "release.manage": frozenset({"office"}),
     "users.manage": frozenset({"admin"}),
     "backup.run": frozenset({"admin"}),
+    "backup.restore": frozenset({"admin"}),
+    "subscriptions.manage": frozenset({"admin"}),  # everyone's weekly-briefing e-mail subscriptions
+    "subscriptions.own": frozenset({"leader", "office", "department", "admin"}),  # one's own (kpi.read roles)
 }
 # Actions a department may only take for its own unit (the resource's unit is passed to check()).
 OWN_UNIT = frozenset({"ledger.write", "ledger.reply", "upload.write", "upload.read"})
@@ -75,6 +78,9 @@ ACTION_ZH: dict[str, str] = {
     "release.manage": "管理统计发布",
     "users.manage": "管理账号",
     "backup.run": "备份数据",
+    "backup.restore": "恢复备份",
+    "subscriptions.manage": "管理周报邮件订阅",
+    "subscriptions.own": "订阅周报邮件",
 }
 
 
