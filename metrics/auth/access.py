@@ -54,6 +54,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "backup.restore": frozenset({"admin"}),
     "subscriptions.manage": frozenset({"admin"}),  # everyone's weekly-briefing e-mail subscriptions
     "subscriptions.own": frozenset({"leader", "office", "department", "admin"}),  # one's own (kpi.read roles)
+    "jobs.run": frozenset({"admin"}),  # the scheduler's "run now"
+    "jobs.read": frozenset({"admin"}),  # the job runs list
 }
 # Actions a department may only take for its own unit (the resource's unit is passed to check()).
 OWN_UNIT = frozenset({"ledger.write", "ledger.reply", "upload.write", "upload.read"})
@@ -81,6 +83,8 @@ ACTION_ZH: dict[str, str] = {
     "backup.restore": "恢复备份",
     "subscriptions.manage": "管理周报邮件订阅",
     "subscriptions.own": "订阅周报邮件",
+    "jobs.run": "立即运行定时任务",
+    "jobs.read": "查看定时任务记录",
 }
 
 

@@ -61,6 +61,7 @@ ACTION_LABELS_ZH: dict[Action, str] = {
     Action.LOGIN_FAILED: "登录失败",
     Action.LOCK: "锁定账号",
     Action.BIND_OIDC: "绑定统一身份认证",
+    Action.RUN_JOB: "立即运行定时任务",
     Action.REVOKE_SESSIONS: "注销会话",
     Action.SET_ROLE: "修改角色",
     Action.SET_UNIT: "修改单位",
@@ -83,6 +84,7 @@ ENTITY_ZH: dict[str, str] = {
     "releases": "统计发布",
     "database": "数据库",
     "subscriptions": "周报邮件订阅",
+    "job_runs": "定时任务",
 }
 # Fields of entities that are not record types (their labels are not in the data contract).
 FIELD_LABELS: dict[str, dict[str, str]] = {

@@ -57,6 +57,8 @@ class Action(StrEnum):
     LOGIN_FAILED = "login_failed"
     LOCK = "lock"
     BIND_OIDC = "bind_oidc"
+    # the scheduler: an administrator's "run now"
+    RUN_JOB = "run_job"
     REVOKE_SESSIONS = "revoke_sessions"  # an administrator, a disable or a password reset ends its sessions
     # the admin page (docs/admin.md)
     SET_ROLE = "set_role"
