@@ -1,21 +1,25 @@
 """Accounts: the users table and its management — add, disable, enable, reset a password, bind a district,
-list — with the role, unit and district rules and the password policy.
+list — with the role, unit and district rules and the password policy (a strength estimate, zxcvbn, and
+"not derived from the user name"; stricter for admin and office).
 
 Local accounts keep an argon2id hash (never the password; `passwords`); OIDC identities map onto the same
 rows (`signin`). Every write to `users` is one transaction with a change_log row (entity 'users', no hash
-in it). Managing accounts takes the users.manage permission; a refusal goes to the access log.
+in it). Disabling an account or resetting its password ends its browser sessions (`web_sessions`) in that
+same transaction. Managing accounts takes the users.manage permission; a refusal goes to the access log.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import getpass
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Any, cast
 
 import duckdb
+from zxcvbn import zxcvbn
 
 from metrics.auth import passwords
 from metrics.auth.access import ROLES, Principal, Role
@@ -29,7 +33,11 @@ from metrics.storage.store import Store
 
 __all__ = [
     "MIN_PASSWORD_LENGTH",
+    "MIN_PASSWORD_LENGTH_STRICT",
+    "MIN_PASSWORD_SCORE",
+    "MIN_PASSWORD_SCORE_STRICT",
     "ROLE_NAMES_ZH",
+    "STRICT_PASSWORD_ROLES",
     "UserError",
     "UserRecord",
     "add_user",
@@ -42,6 +50,11 @@ __all__ = [
 ]
 
 MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_SCORE = 3  # zxcvbn's 0–4: 3 is "safely unguessable" (about 10^8 guesses and more)
+# Administrators manage every account and the office publishes and supervises: a stricter rule.
+STRICT_PASSWORD_ROLES = frozenset({"admin", "office"})
+MIN_PASSWORD_LENGTH_STRICT = 12
+MIN_PASSWORD_SCORE_STRICT = 4  # about 10^10 guesses and more
 
 ROLE_NAMES_ZH: dict[str, str] = {
     "leader": "领导",
@@ -135,19 +148,95 @@ def _district(value: object) -> str:
     raise UserError(f"所属区无效：{value!r}。应为北京市的区，例如 {'、'.join(DISTRICTS[:4])}……")
 
 
-def check_password_policy(password: object, user_name: str | None = None) -> str:
-    """Return the password if it meets the policy, else raise UserError with the reason in Chinese."""
+# What zxcvbn found in a weak password, said in Chinese (its own feedback is English only).
+_WEAKNESS_ZH: dict[str, str] = {
+    "repeat": "有重复的字符或片段（如 aaa、abcabc）",
+    "sequence": "有连续的字母或数字（如 abc、1234、6543）",
+    "spatial": "有键盘上相邻的按键（如 qwerty、asdf）",
+    "date": "有日期或年份",
+    "passwords": "是常见密码或其变形（如 password、123456）",
+    "user_inputs": "含有用户名",
+    "words": "是常见单词或姓名",
+}
+
+
+def _letters(text: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text).casefold() if ch.isalpha())
+
+
+def _name_parts(user_name: str) -> list[str]:
+    """The parts of a user name (`zhang.san@bj.gov.cn` → zhang, san): what a password must not be made of."""
+    local = user_name.strip().casefold().split("@", 1)[0]
+    return [p for p in (_letters(x) for x in re.split(r"[^\w]+|_|\d+", local)) if p]
+
+
+def _derived_from_name(password: str, user_name: str) -> bool:
+    """The password's letters (digits and punctuation removed, any case) are the user name's parts in some
+    order, forwards or backwards, or one part alone: `zhangsan12`, `San.Zhang!`, `nasgnahz` for zhang.san."""
+    core = _letters(password)
+    parts = _name_parts(user_name)
+    if not core or not parts:
+        return False
+    whole = {"".join(p) for p in itertools.permutations(parts[:5])} | {p for p in parts if len(p) >= 2}
+    return core in whole or core[::-1] in whole
+
+
+def _weaknesses(found: Any) -> list[str]:
+    kinds: list[str] = []
+    for match in found.get("sequence", []):
+        pattern = match.get("pattern")
+        if pattern == "dictionary":
+            name = match.get("dictionary_name")
+            kind = name if name in ("passwords", "user_inputs") else "words"
+        elif pattern == "regex" and match.get("regex_name") == "recent_year":
+            kind = "date"
+        else:
+            kind = str(pattern)
+        if kind in _WEAKNESS_ZH and kind not in kinds:
+            kinds.append(kind)
+    return [_WEAKNESS_ZH[k] for k in kinds]
+
+
+def check_password_policy(password: object, user_name: str | None = None, role: str | None = None) -> str:
+    """Return the password if it meets the policy for an account of `role`, else raise UserError naming in
+    Chinese what is wrong: too short, derived from the user name, or too easy to guess (zxcvbn's score, with
+    the user name's parts as its user inputs). Admin and office accounts need a longer, stronger password."""
     if not isinstance(password, str):
         raise UserError("密码必须是文本。")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符。")
+    strict = role in STRICT_PASSWORD_ROLES
+    who = f"{ROLE_NAMES_ZH[role]}账号" if role in ROLE_NAMES_ZH else "账号"
+    min_length = MIN_PASSWORD_LENGTH_STRICT if strict else MIN_PASSWORD_LENGTH
+    if len(password) < min_length:
+        raise UserError(f"密码太短：{who}密码至少需要 {min_length} 个字符（现有 {len(password)} 个）。")
     if len(password) > MAX_PASSWORD_LENGTH:
         raise UserError(f"密码不能超过 {MAX_PASSWORD_LENGTH} 个字符。")
     if not password.strip():
         raise UserError("密码不能全是空白字符。")
-    if user_name is not None and password.strip().lower() == user_name.strip().lower():
-        raise UserError("密码不能与用户名相同。")
+    if user_name is not None and (
+        password.strip().casefold() == user_name.strip().casefold() or _derived_from_name(password, user_name)
+    ):
+        raise UserError("密码不能由用户名变化而来（去掉数字和标点、不分大小写后与用户名相同）。")
+    inputs = [user_name.strip().casefold(), *_name_parts(user_name)] if user_name else []
+    found = zxcvbn(password[:100], user_inputs=inputs)
+    wanted = MIN_PASSWORD_SCORE_STRICT if strict else MIN_PASSWORD_SCORE
+    if int(found["score"]) < wanted:
+        why = "；".join(_weaknesses(found)) or "组合太常见"
+        raise UserError(
+            f"密码太容易被猜到（强度 {found['score']}/4，{who}至少需要 {wanted}/4）：{why}。"
+            "请改用几个不常见的词组合成的更长密码。"
+        )
     return password
+
+
+def _end_sessions(cur: duckdb.DuckDBPyConnection, user_name: str, by: str, reason: str, now: dt.datetime) -> int:
+    """End every open browser session of an account in the caller's transaction; returns how many
+    (docs/server.md, "Sign-in and sessions"). The change_log row is the caller's."""
+    got = cur.execute(
+        "UPDATE web_sessions SET revoked_at = ?, revoked_by = ?, revoke_reason = ? "
+        "WHERE user_name = ? AND revoked_at IS NULL AND expires_at > ? RETURNING 1",
+        [now, by[:200], reason[:200], user_name, now],
+    ).fetchall()
+    return len(got)
 
 
 def _record_change(
@@ -238,7 +327,7 @@ def _insert_user(
         raise UserError(f"只有部门账号绑定所属区；{ROLE_NAMES_ZH[role]}账号不能指定所属区。")
     display = _clean_text(display_name, "显示名称", _MAX_DISPLAY_NAME) if display_name else name
     subject = oidc_subject.strip() if oidc_subject and oidc_subject.strip() else None
-    pw_hash = passwords.hash_password(check_password_policy(password, name)) if password is not None else None
+    pw_hash = passwords.hash_password(check_password_policy(password, name, role)) if password is not None else None
     try:
         with store.transaction() as cur:
             if _fetch(cur, name) is not None:
@@ -290,9 +379,10 @@ def add_user(
     )
 
 
-def _set_active(store: Store, actor: Principal | None, user_name: str, active: bool) -> UserRecord:
+def _set_active(store: Store, actor: Principal | None, user_name: str, active: bool, clock: Clock = _now) -> UserRecord:
     _manage(store, actor)
     name = _normalise_user_name(user_name)
+    now = clock()
     with store.transaction() as cur:
         row = _fetch_or_fail(cur, name)
         if row.record.active == active:
@@ -304,13 +394,11 @@ def _set_active(store: Store, actor: Principal | None, user_name: str, active: b
             if not others or others[0] == 0:
                 raise UserError("不能停用最后一个启用的系统管理员账号。")
         cur.execute("UPDATE users SET active = ? WHERE user_name = ?", [active, name])
+        new: dict[str, Any] = {"active": active}
+        if not active:
+            new["sessions_revoked"] = _end_sessions(cur, name, _actor_name(actor), "账号已停用", now)
         _record_change(
-            cur,
-            _actor_name(actor),
-            name,
-            Action.ENABLE if active else Action.DISABLE,
-            {"active": not active},
-            {"active": active},
+            cur, _actor_name(actor), name, Action.ENABLE if active else Action.DISABLE, {"active": not active}, new
         )
         return _fetch_or_fail(cur, name).record
 
@@ -333,9 +421,10 @@ def set_district(store: Store, actor: Principal | None, user_name: str, district
         return _fetch_or_fail(cur, name).record
 
 
-def disable_user(store: Store, actor: Principal | None, user_name: str) -> UserRecord:
-    """Stop an account from signing in (rows are never deleted). The last active admin cannot be disabled."""
-    return _set_active(store, actor, user_name, False)
+def disable_user(store: Store, actor: Principal | None, user_name: str, *, clock: Clock = _now) -> UserRecord:
+    """Stop an account from signing in and end its browser sessions at once (rows are never deleted). The last
+    active admin cannot be disabled."""
+    return _set_active(store, actor, user_name, False, clock)
 
 
 def enable_user(store: Store, actor: Principal | None, user_name: str) -> UserRecord:
@@ -346,10 +435,11 @@ def enable_user(store: Store, actor: Principal | None, user_name: str) -> UserRe
 def reset_password(
     store: Store, actor: Principal | None, user_name: str, new_password: str, *, clock: Clock = _now
 ) -> UserRecord:
-    """Set a new password; also clears failed logins and any lockout."""
+    """Set a new password and end the account's browser sessions at once; also clears a legacy lock-out."""
     _manage(store, actor)
     name = _normalise_user_name(user_name)
-    pw_hash = passwords.hash_password(check_password_policy(new_password, name))
+    role = _fetch_or_fail(store.cursor(), name).record.role
+    pw_hash = passwords.hash_password(check_password_policy(new_password, name, role))
     now = clock()
     with store.transaction() as cur:
         old = _fetch_or_fail(cur, name).record
@@ -369,7 +459,13 @@ def reset_password(
                 "failed_logins": old.failed_logins,
                 "locked_until": old.locked_until,
             },
-            {"has_password": True, "password_changed_at": now, "failed_logins": 0, "locked_until": None},
+            {
+                "has_password": True,
+                "password_changed_at": now,
+                "failed_logins": 0,
+                "locked_until": None,
+                "sessions_revoked": _end_sessions(cur, name, _actor_name(actor), "密码已重置", now),
+            },
         )
         return _fetch_or_fail(cur, name).record
 

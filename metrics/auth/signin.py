@@ -1,97 +1,100 @@
-"""Signing in: passwords with lockout, OIDC identities mapped onto accounts, and the principal refreshed on
-each page run.
+"""Signing in: passwords throttled by account and client, OIDC identities mapped onto accounts, and the
+principal refreshed on each page run.
 
-Every attempt writes an access_log row; a wrong password counts towards the lockout, and a lock, a bound
-OIDC subject or a cleared count is a change_log row (entity 'users').
+Every attempt writes an access_log row. Wrong passwords slow down the client that sent them (`throttle`,
+docs/server.md "Throttling"); no account is ever locked, so no one can keep an owner out. A rehashed
+password, a cleared legacy lock-out or a bound OIDC subject is a change_log row (entity 'users').
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any, cast
 
 import duckdb
 
-from metrics.auth import passwords
+from metrics.auth import passwords, throttle
 from metrics.auth.access import Principal
-from metrics.auth.access_log import Clock, _now, log_access, record_access
+from metrics.auth.access_log import Clock, _now, guarded, log_access, record_access
 from metrics.auth.accounts import _fetch, _lenient_user_name, _record_change
 from metrics.auth.passwords import MAX_PASSWORD_LENGTH
 from metrics.storage.changelog import Action
 from metrics.storage.store import Store
 
-__all__ = ["LOCKOUT", "MAX_FAILED_LOGINS", "authenticate", "principal_for_oidc", "refresh_principal"]
+__all__ = [
+    "ATTACK_MIN_FAILURES",
+    "LOCAL_CLIENT",
+    "SignIn",
+    "account_principal",
+    "accounts_under_attack",
+    "authenticate",
+    "principal_for_oidc",
+    "refresh_principal",
+    "sign_in",
+]
 
-MAX_FAILED_LOGINS = 5
-LOCKOUT = dt.timedelta(minutes=15)
+LOCAL_CLIENT = "local"  # the client of a check made on this machine (the CLI, tests)
+ATTACK_MIN_FAILURES = 5  # failures since `since` that put an account on the admin page's list
 
 
-def authenticate(store: Store, user_name: str, password: str, *, clock: Clock = _now) -> Principal | None:
-    """The principal for a correct password of an active, unlocked account; None otherwise.
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of one sign-in attempt: the principal, or None; wait_seconds > 0 when the client was
+    throttled (the password was not checked)."""
 
-    Every attempt costs one argon2 verification (unknown users too) and writes an access_log row. After
-    MAX_FAILED_LOGINS wrong passwords in a row the account is locked for LOCKOUT; a hash made with older
-    argon2 parameters is replaced on the next successful login.
+    principal: Principal | None
+    wait_seconds: int = 0
+
+
+def sign_in(store: Store, user_name: str, password: str, *, client: str = LOCAL_CLIENT, clock: Clock = _now) -> SignIn:
+    """Check a password from `client` (an IP address), throttled by account and client.
+
+    Every checked attempt costs one argon2 verification (unknown users too) and writes an access_log row and
+    a login_attempts row; a throttled one is refused before the check, with how long to wait. A hash made
+    with older argon2 parameters is replaced on the next successful sign-in.
     """
     now = clock()
     name = _lenient_user_name(user_name)
+    who = name or str(user_name).strip().lower()[:100] or "?"
+    client = (client or LOCAL_CLIENT)[:200]
     if not isinstance(password, str) or not password or len(password) > MAX_PASSWORD_LENGTH:
-        log_access(store, name or str(user_name)[:100], "login", False, detail="密码为空或过长", clock=lambda: now)
-        return None
+        log_access(store, who, "login", False, detail=f"密码为空或过长（{client}）", clock=lambda: now)
+        return SignIn(None)
+    with store.transaction() as cur:
+        verdict, attempt = throttle.begin_attempt(cur, who, client, now)
+        if attempt is None:
+            record_access(
+                cur, now, who, "login", False, None,
+                f"尝试过于频繁（{client}，失败 {verdict.failures} 次），需等待 {verdict.wait_seconds} 秒",
+            )  # fmt: skip
+    if attempt is None:
+        return SignIn(None, verdict.wait_seconds)
+
     row = _fetch(store.cursor(), name) if name else None
     refusal = None
     if row is None:
         refusal = "账号不存在"
     elif not row.record.active:
         refusal = "账号已停用"
-    elif row.record.is_locked(now):
-        refusal = f"账号已锁定至 {row.record.locked_until:%Y-%m-%d %H:%M}"
     elif row.password_hash is None:
         refusal = "该账号只能通过统一身份认证（OIDC）登录"
     if refusal is not None or row is None:
         passwords.verify(None, password)  # same cost as a real check
-        log_access(store, name or str(user_name)[:100], "login", False, detail=refusal or "", clock=lambda: now)
-        return None
+        log_access(store, who, "login", False, detail=f"{refusal or ''}（{client}）", clock=lambda: now)
+        return SignIn(None)
 
     record = row.record
     if not passwords.verify(row.password_hash, password):
-        with store.transaction() as cur:
-            got = cur.execute(
-                "UPDATE users SET failed_logins = failed_logins + 1 WHERE user_name = ? RETURNING failed_logins",
-                [record.user_name],
-            ).fetchone()
-            failed = int(got[0]) if got else MAX_FAILED_LOGINS
-            if failed >= MAX_FAILED_LOGINS:
-                until = now + LOCKOUT
-                cur.execute(
-                    "UPDATE users SET failed_logins = 0, locked_until = ? WHERE user_name = ?",
-                    [until, record.user_name],
-                )
-                _record_change(
-                    cur,
-                    record.user_name,
-                    record.user_name,
-                    Action.LOCK,
-                    {"failed_logins": failed - 1, "locked_until": record.locked_until},
-                    {"failed_logins": 0, "locked_until": until},
-                )
-                detail = f"密码错误，连续 {failed} 次，锁定至 {until:%Y-%m-%d %H:%M}"
-            else:
-                _record_change(
-                    cur,
-                    record.user_name,
-                    record.user_name,
-                    Action.LOGIN_FAILED,
-                    {"failed_logins": failed - 1},
-                    {"failed_logins": failed},
-                )
-                detail = f"密码错误（第 {failed} 次）"
-            record_access(cur, now, record.user_name, "login", False, record.unit, detail)
-        return None
+        detail = f"密码错误（{client}）" + ("；该账号正被多个来源尝试" if verdict.under_attack else "")
+        log_access(store, record.user_name, "login", False, record.unit, detail, clock=lambda: now)
+        return SignIn(None)
 
     new_hash = passwords.hash_password(password) if passwords.needs_rehash(cast(str, row.password_hash)) else None
     with store.transaction() as cur:
+        throttle.finish_attempt(cur, attempt)
         if record.failed_logins or record.locked_until is not None or new_hash is not None:
+            # failed_logins and locked_until are the lock-out's (before schema 8): cleared, never set again
             cur.execute(
                 "UPDATE users SET failed_logins = 0, locked_until = NULL, "
                 "password_hash = coalesce(?, password_hash) WHERE user_name = ?",
@@ -102,8 +105,34 @@ def authenticate(store: Store, user_name: str, password: str, *, clock: Clock = 
             if new_hash is not None:
                 new["password_rehashed"] = True
             _record_change(cur, record.user_name, record.user_name, Action.LOGIN, old, new)
-        record_access(cur, now, record.principal, "login", True, record.unit, "登录成功")
-    return record.principal
+        record_access(cur, now, record.principal, "login", True, record.unit, f"登录成功（{client}）")
+    return SignIn(record.principal)
+
+
+def authenticate(
+    store: Store, user_name: str, password: str, *, client: str = LOCAL_CLIENT, clock: Clock = _now
+) -> Principal | None:
+    """The principal for a correct password of an active account from a client that is not throttled;
+    None otherwise (`sign_in` says why not)."""
+    return sign_in(store, user_name, password, client=client, clock=clock).principal
+
+
+def accounts_under_attack(
+    store: Store, actor: Principal, since: dt.datetime, *, min_failures: int = ATTACK_MIN_FAILURES
+) -> list[dict[str, Any]]:
+    """Accounts with at least `min_failures` wrong passwords since `since`, most failures first (the admin
+    page; permission users.manage): user_name, failures, clients (distinct), last_failure, account_exists."""
+    guarded(store, actor, "users.manage")
+    rows = store.execute(
+        "SELECT a.user_name, count(*) AS failures, count(DISTINCT a.client) AS clients, "
+        "max(a.attempted_at) AS last_failure, bool_or(u.user_name IS NOT NULL) AS account_exists "
+        "FROM login_attempts a LEFT JOIN users u ON u.user_name = a.user_name "
+        "WHERE NOT a.ok AND a.attempted_at >= ? GROUP BY a.user_name HAVING count(*) >= ? "
+        "ORDER BY failures DESC, last_failure DESC, a.user_name",
+        [since, min_failures],
+    )
+    keys = ("user_name", "failures", "clients", "last_failure", "account_exists")
+    return [dict(zip(keys, r, strict=True)) for r in rows]
 
 
 def principal_for_oidc(store: Store, subject: str, email: str | None, *, clock: Clock = _now) -> Principal | None:
@@ -161,13 +190,18 @@ def principal_for_oidc(store: Store, subject: str, email: str | None, *, clock: 
     return record.principal
 
 
+def account_principal(store: Store, user_name: str) -> Principal | None:
+    """The principal of an account as the users table has it now; None if disabled or gone."""
+    row = _fetch(store.cursor(), user_name)
+    if row is None or not row.record.active:
+        return None
+    return row.record.principal
+
+
 def refresh_principal(store: Store, principal: Principal) -> Principal | None:
     """The principal as the users table has it now (role, unit or district may have changed); None if disabled
     or gone.
 
-    Sessions call this on each page run so a disabled account loses access at once.
+    Sessions call this on each page run (`web_sessions.resolve`) so a disabled account loses access at once.
     """
-    row = _fetch(store.cursor(), principal.user)
-    if row is None or not row.record.active:
-        return None
-    return row.record.principal
+    return account_principal(store, principal.user)

@@ -1,5 +1,5 @@
 """Accounts and sign-in under one name: re-exports of `accounts` (the users table and its management),
-`signin` (passwords, lockout, OIDC, refresh), `access_log` (logins and refused requests, `guarded`,
+`signin` (passwords throttled by account and client, OIDC, refresh), `access_log` (logins and refused requests, `guarded`,
 `logged_refusals`), `passwords` (the argon2id hasher) and `demo_accounts`.
 
 Import from here or from the module itself. A test that replaces the hasher patches
@@ -24,20 +24,27 @@ from metrics.auth.accounts import (
 )
 from metrics.auth.demo_accounts import DEMO_ACCOUNTS, DemoAccount, create_demo_accounts
 from metrics.auth.passwords import HASHER, MAX_PASSWORD_LENGTH
-from metrics.auth.signin import LOCKOUT, MAX_FAILED_LOGINS, authenticate, principal_for_oidc, refresh_principal
+from metrics.auth.signin import (
+    SignIn,
+    accounts_under_attack,
+    authenticate,
+    principal_for_oidc,
+    refresh_principal,
+    sign_in,
+)
 
 __all__ = [
     "DEMO_ACCOUNTS",
     "HASHER",
-    "LOCKOUT",
-    "MAX_FAILED_LOGINS",
     "MAX_PASSWORD_LENGTH",
     "MIN_PASSWORD_LENGTH",
     "ROLE_NAMES_ZH",
     "Clock",
     "DemoAccount",
+    "SignIn",
     "UserError",
     "UserRecord",
+    "accounts_under_attack",
     "add_user",
     "authenticate",
     "check_password_policy",
@@ -52,4 +59,5 @@ __all__ = [
     "refresh_principal",
     "reset_password",
     "set_district",
+    "sign_in",
 ]
