@@ -1,6 +1,6 @@
-"""KPIs from records: the one compiler from catalogue measures to DuckDB SQL (with the named queries in
-kpi/sql/), the engine (actual, target, expected, pace, status, projection, breakdowns), the status rule,
-weekly snapshots and data freshness (docs/kpi-semantics.md).
+"""KPIs from records: the engine (actual, target, expected, pace, status, projection, breakdowns; from the
+rollups or the base tables, with measures compiled by metrics.storage.compile), the named queries in kpi/sql/,
+the status rule, weekly snapshots and data freshness (docs/kpi-semantics.md, docs/rollups.md).
 
 May import metrics.storage, metrics.catalogue, metrics.contract and metrics.present.
 """

@@ -4,7 +4,11 @@ Queries are batched: all simple and ratio KPIs of a programme over one record ty
 FILTER clauses. Rates are Σ numerator / Σ denominator, never averages of percentages. Each result
 carries its explanation (formula, inputs, window, rule).
 
-    >>> engine = Engine(store)
+Counts, sums, means and count-distincts are answered from the rollups (docs/rollups.md) when the database
+keeps one for the measure, and from the base tables otherwise; `path="base"` always scans, so a test or the
+benchmark can compare both paths. `engine.routes` says which path answered each KPI of the last call.
+
+    >>> engine = Engine(store)              # path="auto"
     >>> results = engine.compute(dt.date(2026, 11, 21))
     >>> engine.breakdown("tz-contract-signing-rate", "street", dt.date(2026, 11, 21))
 """
@@ -15,7 +19,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -30,7 +34,9 @@ from metrics.catalogue.models import (
     SqlMeasure,
     SumMeasure,
 )
-from metrics.kpi.compile import (
+from metrics.kpi.status import Assessment, Window, assess, expected_by, window_for
+from metrics.storage import rollup
+from metrics.storage.compile import (
     Params,
     aggregate_sql,
     date_column,
@@ -39,10 +45,12 @@ from metrics.kpi.compile import (
     relation,
     window_sql,
 )
-from metrics.kpi.status import Assessment, Window, assess, expected_by, window_for
 from metrics.storage.store import Store
 
-__all__ = ["Engine", "KpiResult"]
+__all__ = ["Engine", "KpiResult", "Path"]
+
+Path = Literal["auto", "base", "rollup"]
+Simple = CountMeasure | CountDistinctMeasure | SumMeasure | MeanMeasure
 
 
 @dataclass
@@ -154,12 +162,63 @@ SQL_FORMULAS: dict[str, tuple[str, str]] = {
 }
 
 
-class Engine:
-    """Computes KPI results from a Store. Stateless apart from the catalogue it was given."""
+@dataclass(frozen=True)
+class _Part:
+    """One simple measure of a KPI to evaluate: the KPI's value, or its numerator or denominator."""
 
-    def __init__(self, store: Store, catalogues: dict[str, Catalogue] | None = None):
+    kpi_id: str
+    role: str  # "value", "num" or "den"
+    measure: Simple
+    window: Window
+
+
+@dataclass
+class _Rollups:
+    """Which rollup table answers which measure, read from the registry once per computation."""
+
+    daily: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # measure key -> (table, column, kind)
+    rows: dict[tuple[str, str], str] = field(default_factory=dict)  # (record, date column) -> daily table
+    distinct: dict[tuple[str, str], str] = field(default_factory=dict)  # (measure key, anchor) -> table
+
+    @classmethod
+    def read(cls, store: Store) -> _Rollups:
+        out = cls()
+        for r in rollup.registered(store.cursor()):
+            if r.kind == "daily":
+                out.rows[(r.record, r.date_column)] = r.name
+                for c in r.definition["columns"]:
+                    out.daily[_key_text(c["measure"])] = (r.name, c["name"], c["measure"]["kind"])
+            else:
+                out.distinct[(_key_text(r.definition["measure"]), r.definition["anchor"])] = r.name
+        return out
+
+
+def _key_text(key: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(key, sort_keys=True, ensure_ascii=False)
+
+
+def _anchors(w: Window) -> list[str]:
+    """The distinct-rollup anchors that cover exactly the window [start, end] (see rollup.anchor_of)."""
+    out = [f"from:{w.start.isoformat()}"]
+    if w.start.month == 1 and w.start.day == 1 and w.end.year == w.start.year:
+        out.append("year")
+    if w.start.day == 1 and (w.end.year, w.end.month) == (w.start.year, w.start.month):
+        out.append("month")
+    return out
+
+
+class Engine:
+    """Computes KPI results from a Store. Stateless apart from the catalogue it was given and `routes`."""
+
+    def __init__(self, store: Store, catalogues: dict[str, Catalogue] | None = None, *, path: Path = "auto"):
+        if path not in ("auto", "base", "rollup"):
+            raise ValueError(f"path must be auto, base or rollup, not {path!r}")
         self.store = store
         self.catalogues = catalogues if catalogues is not None else load_catalogues()
+        self.path = path
+        self.routes: dict[str, str] = {}  # KPI id -> "rollup" or "base", for the KPIs of the last call
 
     # ------------------------------------------------------------------ lookup
 
@@ -226,18 +285,18 @@ class Engine:
 
     def _raw(self, cat: Catalogue, kpis: Iterable[Kpi], as_of: dt.date) -> dict[str, _Raw]:
         district = cat.programme.district
+        kpis = list(kpis)
         out: dict[str, _Raw] = {}
-        by_source: dict[str, list[Kpi]] = defaultdict(list)
+        parts: list[_Part] = []
         reported: list[Kpi] = []
         for k in kpis:
             m = k.measure
+            self.routes[k.id] = "base"
             if isinstance(m, CountMeasure | CountDistinctMeasure | SumMeasure | MeanMeasure):
-                by_source[m.source].append(k)
-            elif isinstance(m, RatioMeasure) and m.numerator.source == m.denominator.source:
-                by_source[m.numerator.source].append(k)
+                parts.append(_Part(k.id, "value", m, self.window(cat, k, as_of)))
             elif isinstance(m, RatioMeasure):
-                by_source[m.numerator.source].append(k)
-                by_source[m.denominator.source].append(k)
+                w = self.window(cat, k, as_of)
+                parts += [_Part(k.id, "num", m.numerator, w), _Part(k.id, "den", m.denominator, w)]
             elif isinstance(m, ReportedMeasure):
                 reported.append(k)
             elif isinstance(m, CoverageMeasure):
@@ -245,8 +304,16 @@ class Engine:
             elif isinstance(m, SqlMeasure):
                 out[k.id] = self._sql(cat, k, as_of)
         partial: dict[str, dict[str, Any]] = defaultdict(dict)
+        base = self._from_rollups(parts, district, partial) if self.path != "base" and parts else parts
+        by_source: dict[str, list[_Part]] = defaultdict(list)
+        for part in base:
+            by_source[part.measure.source].append(part)
         for source, group in by_source.items():
-            self._scan(cat, source, group, as_of, district, partial)
+            self._scan(source, group, district, partial)
+        scanned = {b.kpi_id for b in base}
+        for part in parts:
+            if part.kpi_id not in scanned:
+                self.routes[part.kpi_id] = "rollup"
         for k in kpis:
             if k.id in partial:
                 out[k.id] = self._assemble(k, partial[k.id])
@@ -254,43 +321,116 @@ class Engine:
             out.update(self._reported(cat, reported, as_of))
         return out
 
-    def _scan(
+    def _from_rollups(self, parts: list[_Part], district: str, partial: dict[str, dict[str, Any]]) -> list[_Part]:
+        """Answer the parts a rollup holds (docs/rollups.md); returns those left for the base tables.
+
+        A KPI is answered whole from rollups or whole from the base tables, so a ratio never mixes the two.
+        """
+        index = _Rollups.read(self.store)
+        daily: dict[str, list[tuple[_Part, str, str]]] = defaultdict(list)  # table -> (part, column, kind)
+        distinct: list[tuple[_Part, str, str]] = []  # (part, table, anchor)
+        left: set[str] = set()
+        for part in parts:
+            key = rollup.measure_key(part.measure)
+            rows_table = index.rows.get((key["source"], key["date_column"]))
+            found: Any = None
+            if rows_table is None:
+                pass
+            elif isinstance(part.measure, CountDistinctMeasure):
+                anchor = next((a for a in _anchors(part.window) if (_key_text(key), a) in index.distinct), None)
+                if anchor is not None:
+                    found = ("distinct", index.distinct[(_key_text(key), anchor)], anchor, rows_table)
+            elif _key_text(key) in index.daily:
+                found = ("daily", *index.daily[_key_text(key)], rows_table)
+            if found is None:
+                if self.path == "rollup" and part.measure.source not in rollup.NOT_ROLLED_UP:
+                    raise LookupError(f"{part.kpi_id}: no rollup holds {key}")
+                left.add(part.kpi_id)
+                continue
+            if found[0] == "daily":
+                daily[found[1]].append((part, found[2], found[3]))
+            else:
+                distinct.append((part, found[1], found[2]))
+                daily[found[3]].append((part, "", "rows_only"))
+        done: dict[str, dict[str, Any]] = defaultdict(dict)
+        for table, items in daily.items():
+            self._scan_daily(table, [i for i in items if i[0].kpi_id not in left], district, done)
+        for part, table, _anchor in distinct:
+            if part.kpi_id in left:
+                continue
+            # every anchor a window matches (_anchors) is its first day
+            row = (
+                self.store.cursor()
+                .execute(
+                    f"SELECT coalesce(sum(n), 0) FROM {table} "  # noqa: S608 - a name from the rollup registry
+                    "WHERE district = $district AND anchor = $start AND first_day <= $end",
+                    {"district": district, "start": part.window.start, "end": part.window.end},
+                )
+                .fetchone()
+            )
+            assert row is not None
+            done[part.kpi_id][part.role] = float(row[0])
+        for kid, values in done.items():
+            partial[kid].update(values)
+        return [p for p in parts if p.kpi_id in left]
+
+    def _scan_daily(
         self,
-        cat: Catalogue,
-        source: str,
-        kpis: list[Kpi],
-        as_of: dt.date,
+        table: str,
+        items: list[tuple[_Part, str, str]],
         district: str,
         partial: dict[str, dict[str, Any]],
     ) -> None:
-        """One query over one record type for all its KPIs: value, numerator, denominator, rows."""
+        """One query over one daily rollup for all the parts it holds (table and columns from the registry)."""
+        if not items:
+            return
+        params = Params()
+        exprs: list[str] = []
+        names: list[tuple[str, str]] = []
+        lo = min(p.window.start for p, _, _ in items)
+        hi = max(p.window.end for p, _, _ in items)
+        for part, column, kind in items:
+            win = f"day BETWEEN {params.add(part.window.start)} AND {params.add(part.window.end)}"
+            if kind in ("count", "sum"):
+                exprs.append(f"coalesce(sum({column}) FILTER (WHERE {win}), 0)::DOUBLE")
+                names.append((part.kpi_id, part.role))
+            elif kind == "mean":
+                exprs.append(
+                    f"(sum({column}_s) FILTER (WHERE {win}))::DOUBLE / nullif(sum({column}_c) FILTER (WHERE {win}), 0)"
+                )
+                names.append((part.kpi_id, part.role))
+            exprs.append(f"coalesce(sum(n_rows) FILTER (WHERE {win}), 0)")
+            names.append((part.kpi_id, f"rows_{part.role}"))
+        sql = (
+            f"SELECT {', '.join(exprs)} FROM {table} "  # noqa: S608 - names from the rollup registry
+            f"WHERE district = {params.add(district)} AND day BETWEEN {params.add(lo)} AND {params.add(hi)}"
+        )
+        row = self.store.cursor().execute(sql, params.values).fetchone()
+        assert row is not None
+        for (kid, role), v in zip(names, row, strict=True):
+            partial[kid][role] = float(v) if v is not None else None
+
+    def _scan(self, source: str, parts: list[_Part], district: str, partial: dict[str, dict[str, Any]]) -> None:
+        """One query over one record type for all its parts: value, numerator, denominator, rows."""
         params = Params()
         exprs: list[str] = []
         names: list[tuple[str, str]] = []
         # The outer WHERE bounds every date column used to the union of the windows, so DuckDB's zone maps
         # can skip row groups outside them (uploads arrive by district and date, so tables are clustered).
         spans: dict[str, tuple[dt.date, dt.date]] = {}
-        for k in kpis:
-            w = self.window(cat, k, as_of)
-            m = k.measure
-            for sm in [m.numerator, m.denominator] if isinstance(m, RatioMeasure) else [m]:
-                if getattr(sm, "source", None) == source:
-                    col = date_column(sm)  # type: ignore[arg-type]
-                    lo, hi = spans.get(col, (w.start, w.end))
-                    spans[col] = (min(lo, w.start), max(hi, w.end))
-        for k in kpis:
-            w = self.window(cat, k, as_of)
-            m = k.measure
-            parts = [("num", m.numerator), ("den", m.denominator)] if isinstance(m, RatioMeasure) else [("value", m)]
-            for role, sm in parts:
-                if sm.source != source:  # type: ignore[union-attr]
-                    continue
-                win = window_sql(sm, w.start, w.end, params)  # type: ignore[arg-type]
-                cond = f"{win} AND {filter_sql(source, sm.filters, params)}"  # type: ignore[union-attr]
-                exprs.append(aggregate_sql(sm, cond))  # type: ignore[arg-type]
-                names.append((k.id, role))
-                exprs.append(f"count(*) FILTER (WHERE {win})")
-                names.append((k.id, f"rows_{role}"))
+        for part in parts:
+            w = part.window
+            col = date_column(part.measure)
+            lo, hi = spans.get(col, (w.start, w.end))
+            spans[col] = (min(lo, w.start), max(hi, w.end))
+        for part in parts:
+            w = part.window
+            win = window_sql(part.measure, w.start, w.end, params)
+            cond = f"{win} AND {filter_sql(source, part.measure.filters, params)}"
+            exprs.append(aggregate_sql(part.measure, cond))
+            names.append((part.kpi_id, part.role))
+            exprs.append(f"count(*) FILTER (WHERE {win})")
+            names.append((part.kpi_id, f"rows_{part.role}"))
         bounds = " OR ".join(f"{col} BETWEEN {params.add(lo)} AND {params.add(hi)}" for col, (lo, hi) in spans.items())
         where = f"district = {params.add(district)} AND ({bounds or 'TRUE'})"
         sql = f"SELECT {', '.join(exprs)} FROM {relation(source)} WHERE {where}"  # noqa: S608
@@ -436,7 +576,7 @@ class Engine:
         """The raw value over the window of `as_of`, cut at `end` (for trend points)."""
         w = self.window(cat, kpi, as_of)
         pinned = Catalogue.model_construct(programme=cat.programme, tasks=cat.tasks, kpis=[kpi], subsidies=[])
-        engine = _PinnedWindow(self.store, {cat.programme.id: pinned}, w.start)
+        engine = _PinnedWindow(self.store, {cat.programme.id: pinned}, w.start, path=self.path)
         return engine._raw(pinned, [kpi], end)[kpi.id]
 
     # ------------------------------------------------------------------ breakdowns
@@ -495,8 +635,8 @@ class Engine:
 class _PinnedWindow(Engine):
     """An engine whose windows start on a fixed date (trend points within one period)."""
 
-    def __init__(self, store: Store, catalogues: dict[str, Catalogue], start: dt.date):
-        super().__init__(store, catalogues)
+    def __init__(self, store: Store, catalogues: dict[str, Catalogue], start: dt.date, *, path: Path = "auto"):
+        super().__init__(store, catalogues, path=path)
         self._start = start
 
     def window(self, cat: Catalogue, kpi: Kpi, as_of: dt.date) -> Window:

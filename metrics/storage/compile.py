@@ -1,7 +1,9 @@
 """Compile catalogue measures to DuckDB SQL with bound parameters.
 
-The one place where measure definitions become SQL. Column and table names come from the record spec
-(validated identifiers); every value — districts, dates, filter operands — is a bound `$pN` parameter.
+The one place where measure definitions become SQL, for the KPI engine (metrics.kpi) and for the rollups
+that storage keeps beside the base tables (metrics.storage.rollup, docs/rollups.md); it sits in storage so
+both can use it. Column and table names come from the record spec (validated identifiers); every value —
+districts, dates, filter operands — is a bound `$pN` parameter.
 """
 
 from __future__ import annotations
@@ -92,6 +94,8 @@ def aggregate_sql(measure: SimpleLike, condition: str) -> str:
     col = ident(measure.source, measure.column)
     if isinstance(measure, CountDistinctMeasure):
         return f"count(DISTINCT {col}) FILTER (WHERE {condition})"
+    # Sums of integer and amount columns are exact (HUGEINT, DECIMAL) and become DOUBLE only at the end, so the
+    # base tables and the rollups, which add partial sums, give the same bits (docs/rollups.md).
     if isinstance(measure, SumMeasure):
-        return f"coalesce(sum({col}::DOUBLE) FILTER (WHERE {condition}), 0)"
-    return f"avg({col}::DOUBLE) FILTER (WHERE {condition})"
+        return f"coalesce(sum({col}) FILTER (WHERE {condition}), 0)::DOUBLE"
+    return f"(sum({col}) FILTER (WHERE {condition}))::DOUBLE / nullif(count({col}) FILTER (WHERE {condition}), 0)"

@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from metrics.contract.errors import KpiError
 from metrics.contract.records import RECORD_TYPES, RecordType
-from metrics.storage import clock
+from metrics.storage import clock, rollup
 
 __all__ = ["DEFAULT_DB", "MIGRATIONS_DIR", "Store", "StoreError", "default_db_path"]
 
@@ -132,7 +132,9 @@ class Store:
         return {int(v) for (v,) in self._con.cursor().execute("SELECT version FROM schema_version").fetchall()}
 
     def migrate(self) -> list[str]:
-        """Apply pending migrations, each in its own transaction; returns the names applied."""
+        """Apply pending migrations, each in its own transaction, then bring the rollups in line with the
+        catalogue (created and filled on the first open after migration 0012, docs/rollups.md); returns the
+        names of the migrations applied."""
         applied = []
         done = self._applied_versions()
         for version, name, sql in _migrations():
@@ -142,6 +144,9 @@ class Store:
                 cur.execute(sql)
                 cur.execute("INSERT INTO schema_version VALUES (?, ?, ?)", [version, name, clock.now()])
             applied.append(name)
+        if rollup.ROLLUP_MIGRATION in self._applied_versions():
+            with self.transaction() as cur:
+                rollup.ensure(cur)
         return applied
 
     # ------------------------------------------------------------------ access
@@ -194,19 +199,30 @@ class Store:
     def bulk_insert(self, record: str | RecordType, table: pa.Table, *, replace: bool = False) -> int:
         """Append an Arrow table of one record type in one transaction (demo data, restores).
 
-        Columns are matched by name and cast to the schema's types; no change log (not an upload).
+        Columns are matched by name and cast to the schema's types; no change log (not an upload). The record
+        type's rollups are kept in the same transaction: rebuilt whole when the table was empty (a load),
+        else their touched district-days recomputed (docs/rollups.md).
         """
         rt = RECORD_TYPES[record] if isinstance(record, str) else record
         missing = [c for c in rt.column_names if c not in table.column_names]
         if missing:
             raise ValueError(f"{rt.name}: missing columns {missing}")
         cols = ", ".join(rt.column_names)
-        casts = ", ".join(f"CAST({c} AS {rt.column(c).sql_type}) AS {c}" for c in rt.column_names)
+        casts = ", ".join(_cast(table.schema, rt, c) for c in rt.column_names)
         with self.transaction() as cur:
             if replace:
                 cur.execute(f"DELETE FROM {rt.name}")  # noqa: S608 - names come from the record spec
+            was_empty = not cur.execute(f"SELECT 1 FROM {rt.name} LIMIT 1").fetchall()  # noqa: S608
             cur.register("_bulk", table)
-            cur.execute(f"INSERT INTO {rt.name} ({cols}) SELECT {casts} FROM _bulk")  # noqa: S608
+            if was_empty:
+                cur.execute(f"INSERT INTO {rt.name} ({cols}) SELECT {casts} FROM _bulk")  # noqa: S608
+                rollup.rebuild_record(cur, rt.name)
+            else:
+                cur.execute(f"CREATE OR REPLACE TEMP TABLE _bulk_rows AS SELECT {casts} FROM _bulk")  # noqa: S608
+                touched = rollup.touch(cur, rt.name, "_bulk_rows")
+                cur.execute(f"INSERT INTO {rt.name} ({cols}) SELECT {cols} FROM _bulk_rows")  # noqa: S608
+                rollup.refresh(cur, touched)
+                cur.execute("DROP TABLE _bulk_rows")
             cur.unregister("_bulk")
             self.bump_data_version(cur)
         return table.num_rows
@@ -215,3 +231,21 @@ class Store:
         rt = RECORD_TYPES[record]
         row = self.cursor().execute(f"SELECT count(*) FROM {rt.name}").fetchone()  # noqa: S608
         return int(row[0]) if row else 0
+
+
+_ARROW_MATCHES = {
+    "VARCHAR": (pa.string(), pa.large_string()),
+    "DATE": (pa.date32(),),
+    "BOOLEAN": (pa.bool_(),),
+    "BIGINT": (pa.int64(),),
+    "DOUBLE": (pa.float64(),),
+    "DECIMAL(18,2)": (pa.decimal128(18, 2),),
+}
+
+
+def _cast(schema: pa.Schema, rt: RecordType, column: str) -> str:
+    """The column as the schema's type: a CAST only where the Arrow type differs (the demo's types match)."""
+    sql_type = rt.column(column).sql_type
+    if schema.field(column).type in _ARROW_MATCHES.get(sql_type, ()):
+        return column
+    return f"CAST({column} AS {sql_type}) AS {column}"
