@@ -238,3 +238,13 @@ def test_a_closed_port_fails_within_the_timeout() -> None:
     )
     with pytest.raises(ConnectionRefusedError):
         send_test(settings, "a@example.cn")
+
+
+def test_every_smtp_setting_is_documented_and_the_secrets_file_is_never_committed() -> None:
+    root = Path(__file__).resolve().parents[1]
+    doc = (root / "docs" / "server.md").read_text(encoding="utf-8")
+    section = doc.split("## E-mail subscriptions", 1)[1].split("\n## ", 1)[0]
+    sample = section.split("```toml", 1)[1].split("```", 1)[0]
+    documented = {line.lstrip("# ").split(" ", 1)[0] for line in sample.splitlines() if "=" in line}
+    assert documented == set(SmtpSettings.model_fields)
+    assert ".streamlit/secrets.toml" in (root / ".gitignore").read_text(encoding="utf-8").splitlines()

@@ -6,12 +6,13 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from dashboard.web import health
+from dashboard.web import ops as ops_routes
 
 __all__ = ["all_routes", "middleware"]
 
 
 def all_routes() -> list[BaseRoute]:
-    return [*health.ROUTES]
+    return [*health.ROUTES, *ops_routes.ROUTES]
 
 
 def middleware() -> list[Middleware]:
