@@ -126,9 +126,19 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "用户名或密码错误，或账号已停用/锁定。",
         "en": "Wrong user name or password, or the account is disabled or locked.",
     },
-    "session_expired": {
-        "zh": "长时间未操作，已自动退出，请重新登录。",
-        "en": "Your session expired; please sign in again.",
+    "session_expired": {"zh": "会话已过期，请重新登录。", "en": "Your session expired; please sign in again."},
+    "session_idle": {
+        "zh": "长时间未操作，会话已过期，请重新登录。",
+        "en": "Your session expired after a long time without activity; please sign in again.",
+    },
+    "session_revoked": {"zh": "已退出登录，请重新登录。", "en": "You are signed out; please sign in again."},
+    "session_disabled": {"zh": "账号已停用，请联系系统管理员。", "en": "This account is disabled."},
+    "session_unknown": {"zh": "会话无效，请重新登录。", "en": "This session is not valid; please sign in again."},
+    "session_missing": {"zh": "请先登录。", "en": "Please sign in."},
+    "signin_link": {"zh": "前往登录页面", "en": "Go to the sign-in page"},
+    "oidc_unknown": {
+        "zh": "统一身份认证账号 {who} 尚未在本系统登记，无法登录。请联系系统管理员开通账号。",
+        "en": "The single sign-on identity {who} has no account here. Ask an administrator for one.",
     },
     "signed_in_as": {"zh": "当前用户", "en": "Signed in as"},
     "role_leader": {"zh": "领导小组", "en": "Leadership"},
