@@ -1,6 +1,7 @@
 """Plotly figures from engine results: trend with target and expected pace, breakdown bars.
 
-Every figure has a title and units on its axes; numbers in hovers use the KPI's display unit.
+Every figure has a title and units on its axes; numbers in hovers use the KPI's display unit. Plotly does
+not wrap a title, so a long one is broken into lines that fit a 390-px phone (docs/server.md).
 """
 
 from __future__ import annotations
@@ -10,6 +11,40 @@ import plotly.graph_objects as go
 
 FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
 COLORS = {"actual": "#1f5fa8", "expected": "#8a94a6", "target": "#c0392b", "bar": "#3b7dd8"}
+TITLE_SIZE = 15
+MODEBAR_PX = 26
+# A phone's chart is about 340 px wide inside its margins: 21 CJK characters of 15 px. Latin letters and
+# digits are about half as wide.
+TITLE_EMS = 21.0
+BREAK_AFTER = "：:，,、；;）)·/ "
+BREAK_BEFORE = "（("
+
+
+def _ems(text: str) -> float:
+    return sum(1.0 if ord(ch) >= 0x2000 else 0.55 for ch in text)  # CJK, full-width punctuation and “quotes”
+
+
+def _depth(text: str) -> int:
+    return sum(ch in "（(" for ch in text) - sum(ch in "）)" for ch in text)
+
+
+def wrap_title(title: str, width: float = TITLE_EMS) -> list[str]:
+    """`title` in lines of at most `width` ems, broken after punctuation where one is near, else anywhere."""
+    lines: list[str] = []
+    rest = title.strip()
+    while _ems(rest) > width:
+        fits = 0
+        while fits < len(rest) and _ems(rest[: fits + 1]) <= width:
+            fits += 1
+        cut = fits
+        for i in range(fits, max(fits // 2, 1) - 1, -1):  # a break in the line's second half, nearest the end
+            outside = _depth(rest[:i]) == 0  # never inside brackets: "（按街道（乡镇））" stays whole
+            if outside and (rest[i - 1] in BREAK_AFTER or rest[i] in BREAK_BEFORE):
+                cut = i
+                break
+        lines.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    return [*lines, rest] if rest else lines
 
 
 def _is_share(unit: str) -> bool:
@@ -17,11 +52,23 @@ def _is_share(unit: str) -> bool:
 
 
 def _layout(fig: go.Figure, title: str, y_title: str, share: bool, lang: str = "zh") -> go.Figure:
+    lines = wrap_title(title)
+    extra = 20 * (len(lines) - 1)
     fig.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
+        # the title starts below the mode bar's row, which a tap on a phone shows over the figure's top
+        title={
+            "text": "<br>".join(lines),
+            "x": 0,
+            "xanchor": "left",
+            "y": 1,
+            "yref": "container",
+            "yanchor": "top",
+            "pad": {"t": MODEBAR_PX},
+            "font": {"size": TITLE_SIZE},
+        },
         font={"family": FONT, "size": 13},
-        margin={"l": 10, "r": 10, "t": 50, "b": 10},
-        height=360,
+        margin={"l": 10, "r": 10, "t": 50 + MODEBAR_PX + extra, "b": 10},
+        height=360 + MODEBAR_PX + extra,
         legend={"orientation": "h", "y": -0.15},
         hovermode="x unified",
         plot_bgcolor="#ffffff",
@@ -88,7 +135,7 @@ def breakdown_figure(df: pd.DataFrame, dimension: str, *, title: str, unit: str,
         )
     )
     fig = _layout(fig, title, dim_label, share)
-    fig.update_layout(height=max(260, 34 * len(data) + 90), hovermode="closest")
+    fig.update_layout(height=max(260, 34 * len(data) + 90) + fig.layout.margin.t - 50, hovermode="closest")
     fig.update_xaxes(title_text=unit, tickformat=".0%" if share else ",~r")
     fig.update_yaxes(title_text=None, tickformat=None, rangemode=None)
     return fig

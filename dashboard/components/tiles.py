@@ -1,4 +1,9 @@
-"""KPI tiles for the overview: value, target, progress, status colour, sparkline and weekly change."""
+"""KPI tiles for the overview: value, target, progress, status colour, sparkline and weekly change.
+
+Tiles, the status counts and the KPI detail's figures sit in keyed containers laid out as CSS grids by one
+fixed stylesheet (`stylesheet()`), so they reflow from one column on a 390-px phone to four on a desktop and
+a value is never cut (docs/server.md, "Phone-size reading").
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ import streamlit as st
 
 from dashboard import service
 from dashboard.i18n import t
-from metrics.present.format import format_value, status_label
+from metrics.present.format import STATUS_LABELS, format_value, status_label
 
 BadgeColor = Literal["red", "orange", "yellow", "blue", "green", "violet", "gray", "grey", "primary"]
 BADGE_COLORS: dict[str, BadgeColor] = {
@@ -24,6 +29,37 @@ BADGE_COLORS: dict[str, BadgeColor] = {
 
 
 UNCHANGED = {"zh": "与上周持平", "en": "unchanged"}
+
+TILES_KEY = "kpi_tiles"
+COUNTS_KEY = "status_counts"
+FIGURES_KEY = "detail_figures"
+
+# A fixed stylesheet (no user text). A grid of auto-filled columns instead of st.columns(4): columns of a
+# fixed count squeeze a tile to 160 px on a tablet and cut "1.73万平方米" to "1.73万平…". Labels and values
+# wrap instead of ending in an ellipsis; headings shrink on a phone so a page title fits on one or two lines.
+STYLESHEET = f"""<style>
+.st-key-{TILES_KEY} {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(17rem, 1fr)); gap: 1rem; }}
+.st-key-{COUNTS_KEY} {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(6.5rem, 1fr)); gap: .5rem; }}
+.st-key-{FIGURES_KEY} {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(10rem, 1fr)); gap: .5rem 1rem; }}
+.st-key-{TILES_KEY} > div, .st-key-{COUNTS_KEY} > div, .st-key-{FIGURES_KEY} > div {{ min-width: 0; width: auto; }}
+.st-key-{TILES_KEY} [data-testid="stMetricValue"], .st-key-{FIGURES_KEY} [data-testid="stMetricValue"] {{
+  font-size: 1.75rem; line-height: 1.25;
+}}
+.st-key-{TILES_KEY} [data-testid="stMetricValue"] *, .st-key-{FIGURES_KEY} [data-testid="stMetricValue"] *,
+.st-key-{TILES_KEY} [data-testid="stMetricLabel"] *, .st-key-{FIGURES_KEY} [data-testid="stMetricLabel"] * {{
+  white-space: normal; overflow-wrap: anywhere; text-overflow: clip;
+}}
+@media (max-width: 640px) {{
+  [data-testid="stHeading"] h1 {{ font-size: 1.75rem; }}
+  [data-testid="stHeading"] h2, [data-testid="stHeading"] h3 {{ font-size: 1.3rem; }}
+  .st-key-{COUNTS_KEY} [data-testid="stMetricValue"] {{ font-size: 1.5rem; }}
+}}
+</style>"""
+
+
+def stylesheet() -> None:
+    """The grid layout of tiles, status counts and detail figures; call once at the top of the page."""
+    st.html(STYLESHEET)
 
 
 def change_text(row: pd.Series, before: float | None, lang: str) -> str | None:
@@ -81,11 +117,15 @@ def tile_grid(
     histories: Mapping[str, list[float]],
     before: Mapping[str, float | None],
     lang: str,
-    per_row: int = 4,
 ) -> None:
-    rows = [df.iloc[i : i + per_row] for i in range(0, len(df), per_row)]
-    for chunk in rows:
-        cols = st.columns(per_row)
-        for col, (_, row) in zip(cols, chunk.iterrows(), strict=False):
-            with col:
-                tile(row, histories.get(row["kpi_id"], []), before.get(row["kpi_id"]), lang)
+    """One tile per row of `df`, as many per line as the screen holds (the grid of `stylesheet()`)."""
+    with st.container(key=TILES_KEY):
+        for _, row in df.iterrows():
+            tile(row, histories.get(row["kpi_id"], []), before.get(row["kpi_id"]), lang)
+
+
+def status_counts(df: pd.DataFrame, lang: str) -> None:
+    """How many KPIs have each status: one small bordered figure each, three to a line on a phone."""
+    with st.container(key=COUNTS_KEY):
+        for status in STATUS_LABELS:
+            st.metric(status_label(status, lang), int((df["status"] == status).sum()), border=True)

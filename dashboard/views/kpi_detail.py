@@ -5,8 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import service
-from dashboard.components import charts, gate, text
-from dashboard.components.tiles import BADGE_COLORS
+from dashboard.components import charts, gate, text, tiles
 from dashboard.i18n import lang, t
 from metrics.present.export import safe_csv
 from metrics.present.format import format_date, format_value, status_label
@@ -14,6 +13,7 @@ from metrics.present.format import format_date, format_value, status_label
 principal = gate.require("kpi.read")
 as_of = st.session_state["as_of"]
 L = lang()
+tiles.stylesheet()
 meta = service.kpi_meta()
 ids = list(meta["kpi_id"])
 labels = {r.kpi_id: f"{getattr(r, f'programme_title_{L}')} · {getattr(r, f'name_{L}')}" for r in meta.itertuples()}
@@ -37,24 +37,24 @@ cat, kpi = service.engine_kpi(kpi_id)
 unit = row["unit"]
 
 st.title(row[f"name_{L}"])
-st.badge(status_label(row["status"], L), color=BADGE_COLORS.get(row["status"], "gray"))
+st.badge(status_label(row["status"], L), color=tiles.BADGE_COLORS.get(row["status"], "gray"))
 st.caption(
     f"{row[f'programme_title_{L}']} · {t('clause')} {row['clause']} · {t('lead_unit')} {row['lead_unit']} · "
     f"{t('window')} {format_date(row['window_start'], L)}～{format_date(row['window_end'], L)}"
 )
 
-c = st.columns(6)
-c[0].metric(t("actual"), format_value(row["actual"], unit, L))
-c[1].metric(
-    t("target"),
-    "—"
-    if row["target"] != row["target"]
-    else f"{'≥' if row['comparator'] == '>=' else '≤'} {format_value(row['target'], unit, L)}",
-)
-c[2].metric(t("expected"), format_value(row["expected"], unit, L))
-c[3].metric(t("pace"), "—" if row["pace"] != row["pace"] else f"{row['pace']:.2f}")
-c[4].metric(t("projection"), format_value(row["projection"], unit, L))
-c[5].metric(t("required_weekly"), format_value(row["required_weekly"], unit, L))
+with st.container(key=tiles.FIGURES_KEY):  # two to a line on a phone, six on a desktop
+    st.metric(t("actual"), format_value(row["actual"], unit, L))
+    st.metric(
+        t("target"),
+        "—"
+        if row["target"] != row["target"]
+        else f"{'≥' if row['comparator'] == '>=' else '≤'} {format_value(row['target'], unit, L)}",
+    )
+    st.metric(t("expected"), format_value(row["expected"], unit, L))
+    st.metric(t("pace"), "—" if row["pace"] != row["pace"] else f"{row['pace']:.2f}")
+    st.metric(t("projection"), format_value(row["projection"], unit, L))
+    st.metric(t("required_weekly"), format_value(row["required_weekly"], unit, L))
 
 grain = (
     st.segmented_control(t("grain"), ["week", "month"], default="month", format_func=t, key="detail_grain") or "month"

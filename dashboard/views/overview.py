@@ -12,6 +12,7 @@ from metrics.present.format import STATUS_LABELS, format_date, status_label
 principal = gate.require("kpi.read")
 as_of = st.session_state["as_of"]
 L = lang()
+tiles.stylesheet()
 st.title(t("overview_title"))
 st.caption(f"{t('as_of')} {format_date(as_of, L)}")
 st.download_button(
@@ -26,9 +27,7 @@ st.download_button(
 df = service.results(as_of)
 df = tables.filter_scope(df, st.session_state.get("programmes", []), st.session_state.get("districts", []))
 
-cols = st.columns(len(STATUS_LABELS))
-for col, status in zip(cols, STATUS_LABELS, strict=True):
-    col.metric(status_label(status, L), int((df["status"] == status).sum()), border=True)
+tiles.status_counts(df, L)
 
 f2, f3 = st.columns(2)
 units = f2.multiselect(t("lead_unit"), sorted(df["lead_unit"].dropna().unique()), placeholder=t("all"))
