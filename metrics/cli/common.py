@@ -1,8 +1,11 @@
 """What every `kpi` sub-command shares: the --db option, opening the store with a bounded wait, and whom
 a command acts as.
 
-A command that needs a database file the dashboard holds waits up to KPI_DB_WAIT seconds (15) and then
-stops with a clear Chinese/English message, instead of blocking or corrupting anything.
+A command that needs a database file the running server holds reaches the server through its operators'
+loopback endpoint (metrics.ops.endpoint, docs/server.md), which does the same work in the server. When no
+server answers it waits up to KPI_DB_WAIT seconds (15) for the file and then stops with a clear
+Chinese/English message naming the admin page where the same action is, instead of blocking or corrupting
+anything.
 
 Whom a command acts as is said one way everywhere: `--user NAME` names an active account of the users table,
 and the command passes the same permission checks as the app under it. Operator commands (import, snapshot,
@@ -21,9 +24,21 @@ import click
 
 from metrics.auth.access import Principal
 from metrics.auth.users import refresh_principal
+from metrics.ops import endpoint
+from metrics.ops.commands import ADMIN_PAGE_ZH
 from metrics.storage.store import Store, StoreError, default_db_path
 
-__all__ = ["DB_OPTION", "DB_WAIT_SECONDS", "account", "open_store", "operator_name", "user_option"]
+__all__ = [
+    "DB_OPTION",
+    "DB_WAIT_SECONDS",
+    "HELD_HINT",
+    "account",
+    "acting_as",
+    "open_store",
+    "operator_name",
+    "through_server",
+    "user_option",
+]
 
 DB_OPTION = click.option(
     "--db",
@@ -36,12 +51,51 @@ DB_OPTION = click.option(
 DB_WAIT_SECONDS = float(os.environ.get("KPI_DB_WAIT", "15"))
 
 
+HELD_HINT = (
+    f"看板服务运行时，请在{ADMIN_PAGE_ZH}执行同样的操作（定时任务“立即运行”、备份），数据请在“数据上传”页面导入；"
+    "或先停止看板服务再运行命令。"
+    ' / While the server runs, do the same on its admin page (/admin: scheduled jobs "run now", backups) or '
+    "import on the upload page; or stop the server first."
+)
+
+
 def open_store(db: Path | None, *, read_only: bool = False) -> Store:
     path = db or default_db_path()
     try:
         return Store.open(path, read_only=read_only, wait_seconds=DB_WAIT_SECONDS)
     except StoreError as exc:
-        raise click.ClickException(str(exc)) from exc
+        held = "held by another process" in str(exc)
+        raise click.ClickException(f"{exc}\n{HELD_HINT}" if held else str(exc)) from exc
+
+
+def acting_as(user: str | None) -> dict[str, str]:
+    """Whom a request to the server acts as: the named account, or this operator (cli:<login>)."""
+    return {"user": user} if user else {"operator": operator_name()}
+
+
+def through_server(
+    db: Path | None,
+    action: str,
+    body: dict[str, Any] | None = None,
+    *,
+    data: bytes | None = None,
+    params: dict[str, str] | None = None,
+    refused_hint: str = "",
+) -> dict[str, Any] | None:
+    """The running server's answer to `action`, or None when no server answers for this database (the command
+    then opens the file itself). A refusal or a failure in the server stops the command with its message."""
+    try:
+        return endpoint.call(db or default_db_path(), action, body, data=data, params=params)
+    except endpoint.ServerUnavailable:
+        return None
+    except endpoint.ServerRefused as exc:
+        raise click.ClickException(f"{exc}\n{refused_hint}".rstrip()) from None
+    except endpoint.ServerTimeout:
+        raise click.ClickException(
+            f"看板服务在 {endpoint.RESPONSE_TIMEOUT:g} 秒内没有答复；操作可能仍在服务中完成，请在{ADMIN_PAGE_ZH}查看。"
+            f" / The server did not answer within {endpoint.RESPONSE_TIMEOUT:g} s; it may still finish: "
+            "see the admin page (/admin)."
+        ) from None
 
 
 def user_option(*, required: bool) -> Any:

@@ -6,18 +6,24 @@ in Chinese. Errors go to stderr with a non-zero exit status.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from metrics.cli.common import DB_OPTION, account, open_store, operator_name, user_option
+from metrics.cli.common import DB_OPTION, account, acting_as, open_store, operator_name, through_server, user_option
 from metrics.ingest.guard import MAX_UPLOAD_MB
 from metrics.storage import clock
 from metrics.storage.store import Store, default_db_path
+
+if TYPE_CHECKING:
+    from metrics.auth.access import Principal
+    from metrics.ingest.outliers import Outlier
+    from metrics.ingest.read import ParsedFile
 
 
 def _as_of(value: str | None) -> dt.date:
@@ -179,6 +185,11 @@ def _compute_table(results: list[Any], day: dt.date) -> None:
     show_default=True,
     help="Refuse a file bigger than this many MB before reading it (the app's upload limit).",
 )
+@click.option(
+    "--accept-warnings",
+    is_flag=True,
+    help="Import a file despite its outlier warnings (printed first; kept with the upload, docs/uploads.md).",
+)
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_(
     db: Path | None,
@@ -186,6 +197,7 @@ def import_(
     user: str | None,
     unit: str | None,
     max_size: float,
+    accept_warnings: bool,
     files: tuple[Path, ...],
 ) -> None:
     """Validate each file whole and write it in one transaction; any bad row rejects the file.
@@ -200,6 +212,7 @@ def import_(
     from metrics.ingest.load import ImportReport, import_parsed
     from metrics.ingest.uploads import upload
     from metrics.ingest.worker import WorkerLimits, parse_isolated
+    from metrics.ops.commands import report_json
 
     try:
         limits = WorkerLimits.from_env(guard=GuardLimits(max_file_mb=max_size))
@@ -207,8 +220,15 @@ def import_(
         raise click.ClickException(str(exc)) from None
 
     failed = 0
-    with _open(db) as store, Progress(transient=True, disable=not sys.stderr.isatty()) as bar:
-        principal = account(store, user) if user is not None else None
+    remote = _import_through_server(db, record_type, user, unit, max_size, files)
+    if remote is not None:
+        failed = remote
+        files = ()  # the server imported them
+    with contextlib.ExitStack() as stack:
+        if files:
+            store = stack.enter_context(_open(db))
+            bar = stack.enter_context(Progress(transient=True, disable=not sys.stderr.isatty()))
+            principal = account(store, user) if user is not None else None
         for path in files:
             task = bar.add_task(f"校验 {path.name}", total=None)
 
@@ -217,30 +237,109 @@ def import_(
 
             parsed = parse_isolated(path, path.name, record_type, limits=limits, progress=progress)
             bar.remove_task(task)
+            try:  # numbers far from the district's history: printed, and imported only when accepted
+                outliers = _outliers(store, principal, parsed)
+            except AccessDenied as exc:  # refused and logged by the service; nothing written
+                failed += 1
+                click.echo(f"{path.name}：{exc} / refused for {principal.user if principal else ''}", err=True)
+                continue
+            for o in outliers:
+                click.echo(f"异常值提示 / outlier: {path.name}: {o.message_zh}  / {o.message_en}", err=True)
+            if outliers and not accept_warnings:
+                failed += 1
+                click.echo(
+                    f"{path.name}：有 {len(outliers)} 条异常值提示，未导入；核对无误后加 --accept-warnings 重新导入 / "
+                    f"{len(outliers)} outlier warning(s), not imported; check them and run again with --accept-warnings",
+                    err=True,
+                )
+                continue
             report: ImportReport
             if principal is None:
-                report = import_parsed(store, parsed, user=operator_name(), unit=unit)
+                accepted_by = operator_name() if outliers else None
+                report = import_parsed(
+                    store, parsed, user=operator_name(), unit=unit, outliers=outliers, accepted_by=accepted_by
+                )
             else:
                 try:
-                    report = upload(store, principal, parsed)
+                    report = upload(store, principal, parsed, outliers=outliers, accept=accept_warnings)
                 except AccessDenied as exc:  # refused and logged by the service; nothing written
                     failed += 1
                     click.echo(f"{path.name}：{exc} / refused for {principal.user}", err=True)
                     continue
-            for w in report.warnings:
-                click.echo(f"警告 / warning: {path.name}: {w}", err=True)
-            if report.ok:
-                click.echo(f"{report.summary_zh()}\n  {report.summary_en()}")
-                continue
-            failed += 1
-            click.echo(f"{report.summary_zh()}\n  {report.summary_en()}", err=True)
-            for e in report.errors:
-                where = f"第{e.row}行" if e.row is not None else "整个文件"
-                col = f"「{e.column}」" if e.column else ""
-                val = f" 值“{e.value}”" if e.value not in (None, "") else ""
-                click.echo(f"  {e.file} {where}{col}{val}：{e.message_zh}  / {e.message_en}", err=True)
+            if not _print_report(report_json(report), path):
+                failed += 1
     if failed:
         sys.exit(1)
+
+
+def _print_report(report: dict[str, Any], path: Path) -> bool:
+    """An import report (metrics.ops.commands.report_json) for people; True when the file was imported."""
+    for w in report["warnings"]:
+        click.echo(f"警告 / warning: {path.name}: {w}", err=True)
+    text = f"{report['summary_zh']}\n  {report['summary_en']}"
+    if report["ok"]:
+        click.echo(text)
+        return True
+    click.echo(text, err=True)
+    for e in report["errors"]:
+        where = f"第{e['row']}行" if e["row"] is not None else "整个文件"
+        col = f"「{e['column']}」" if e["column"] else ""
+        val = f" 值“{e['value']}”" if e["value"] not in (None, "") else ""
+        click.echo(f"  {e['file']} {where}{col}{val}：{e['message_zh']}  / {e['message_en']}", err=True)
+    return False
+
+
+def _outliers(store: Store, principal: Principal | None, parsed: ParsedFile) -> list[Outlier]:
+    """The outlier warnings of a parsed file (metrics.ingest.outliers), with the catalogues' subsidy standards;
+    through the permission-checked upload service when the command acts for an account."""
+    from metrics.catalogue import load_catalogues
+    from metrics.ingest.outliers import find_outliers
+    from metrics.ingest.uploads import outlier_warnings
+    from metrics.reports.ceiling import standard_ceiling
+
+    if not parsed.ok:
+        return []
+    standard = standard_ceiling(load_catalogues().values())
+    if principal is None:
+        return find_outliers(store, parsed, standard=standard)
+    return outlier_warnings(store, principal, parsed, standard)
+
+
+def _import_through_server(
+    db: Path | None,
+    record_type: str | None,
+    user: str | None,
+    unit: str | None,
+    max_size: float,
+    files: tuple[Path, ...],
+) -> int | None:
+    """Import each file through the running server (the app's upload code, in the server); the number of files
+    that failed, or None when no server answers (the command then opens the database itself)."""
+    failed, oversized, answered = 0, [], False
+    for path in files:
+        if path.stat().st_size > max_size * 1024 * 1024:
+            oversized.append(path)
+            continue
+        params = {"name": path.name, "type": record_type or "", "unit": unit or "", **acting_as(user)}
+        answer = through_server(db, "import", data=path.read_bytes(), params=params)
+        if answer is None:
+            if not answered:
+                return None
+            raise click.ClickException("看板服务在导入过程中停止 / the server stopped during the import")
+        answered = True
+        if answer.get("refused"):
+            failed += 1
+            click.echo(f"{path.name}：{answer['refused']} / refused for {user}", err=True)
+        elif not _print_report(answer, path):
+            failed += 1
+    if not answered:
+        return None  # nothing was sent: the command's own checks speak for every file
+    for path in oversized:
+        failed += 1
+        click.echo(
+            f"{path.name}：文件超过 {max_size:g} MB，未导入 / larger than {max_size:g} MB, not imported", err=True
+        )
+    return failed
 
 
 # --------------------------------------------------------------------------- snapshot
@@ -250,16 +349,27 @@ def import_(
 @DB_OPTION
 @click.option("--as-of", "as_of", default=None, help="Snapshot date YYYY-MM-DD (default: today).")
 @click.option("--replace", is_flag=True, help="Replace a snapshot already stored for that date.")
-def snapshot(db: Path | None, as_of: str | None, replace: bool) -> None:
-    """Store every KPI's value as of a date (the weekly snapshot leadership compares with)."""
-    from metrics.kpi.snapshots import SnapshotExists, take_snapshot
+@user_option(required=False)
+def snapshot(db: Path | None, as_of: str | None, replace: bool, user: str | None) -> None:
+    """Store every KPI's value as of a date (the weekly snapshot leadership compares with). While the server
+    runs, the server takes it (the scheduler also takes one every Sunday, docs/server.md)."""
+    from metrics.auth.access import AccessDenied
+    from metrics.kpi.snapshots import SnapshotExists
+    from metrics.ops import commands
 
     day = _as_of(as_of)
-    with _open(db) as store:
-        try:
-            n = take_snapshot(store, day, replace=replace)
-        except SnapshotExists as exc:
-            raise click.ClickException(f"{exc}（如需覆盖请加 --replace / use --replace to overwrite）") from exc
+    hint = "（如需覆盖请加 --replace / use --replace to overwrite）"
+    answer = through_server(db, "snapshot", {"day": day.isoformat(), "replace": replace, **acting_as(user)})
+    if answer is None:
+        with _open(db) as store:
+            try:
+                actor = account(store, user) if user else operator_name()
+                answer = commands.snapshot(store, actor, day, replace=replace)
+            except SnapshotExists as exc:
+                raise click.ClickException(f"{exc}{hint}") from exc
+            except AccessDenied as exc:
+                raise click.ClickException(str(exc)) from None
+    n = answer["kpis"]
     click.echo(f"已保存 {day} 的快照：{n} 个指标 / snapshot of {n} KPIs stored for {day}")
 
 
@@ -281,16 +391,18 @@ def weekly(db: Path | None, as_of: str | None, out: Path, lang: str, user: str) 
     """One self-contained, printable HTML page: status counts, changes since last week, stale data, and the
     overdue tasks the account may see (--user, e.g. leader)."""
     from metrics.auth.access import AccessDenied
-    from metrics.ledger.scorecard import overdue_tasks_frame
-    from metrics.reports.briefing import weekly_briefing
+    from metrics.ops import commands
 
     day = _as_of(as_of)
-    with _open(db, read_only=True) as store:
-        try:
-            overdue = overdue_tasks_frame(store, account(store, user), day)
-        except AccessDenied as exc:
-            raise click.ClickException(str(exc)) from None
-        html = weekly_briefing(store, day, lang=lang, overdue_tasks=overdue)
+    answer = through_server(db, "report", {"day": day.isoformat(), "lang": lang, "user": user})
+    if answer is not None:
+        html = str(answer["html"])
+    else:
+        with _open(db, read_only=True) as store:
+            try:
+                html = commands.weekly_report(store, account(store, user), day, lang=lang)
+            except AccessDenied as exc:
+                raise click.ClickException(str(exc)) from None
     out.write_text(html, encoding="utf-8")
     click.echo(f"周报已生成 / weekly briefing written: {out} ({len(html.encode('utf-8')) / 1024:.0f} KB)")
 

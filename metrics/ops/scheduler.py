@@ -135,7 +135,7 @@ class Scheduler:
 
     def __init__(
         self,
-        store: Store,
+        store: Store | Callable[[], Store | None],
         *,
         jobs: Mapping[str, Job] | None = None,
         now: Now = clock.now,
@@ -143,10 +143,11 @@ class Scheduler:
         backup: BackupSettings | None = None,
         poll_seconds: float = POLL_SECONDS,
     ):
-        self.store = store
+        # a function gives the process's current Store at each pass: a restore on the admin page reopens it
+        self._store = store
         self.jobs = dict(jobs if jobs is not None else JOBS)
         self.now = now
-        self.backup = backup or BackupSettings.for_db(store.path)
+        self._backup = backup
         self.poll_seconds = poll_seconds
         self._stopping = threading.Event()
         # sleep(seconds) -> True when asked to stop; the default wakes at once on stop()
@@ -154,25 +155,37 @@ class Scheduler:
         self._thread: threading.Thread | None = None
         self._started_at: dt.datetime | None = None
 
+    @property
+    def store(self) -> Store:
+        store = self._store if isinstance(self._store, Store) else self._store()
+        if store is None:
+            raise RuntimeError("no database")
+        return store
+
+    @property
+    def backup(self) -> BackupSettings:
+        return self._backup or BackupSettings.for_db(self.store.path)
+
     def run_due(self) -> list[dict[str, Any]]:
         """Claim and run what is due now: for each job its most recent due time (a catch-up at start; one run,
         not one per missed time), if not done and not in backoff. Returns the runs made."""
-        now = self.now()
+        now, store = self.now(), self.store
         if self._started_at is None:
             self._started_at = now
-            _interrupted(self.store, now)
+            _interrupted(store, now)
+        backup = self._backup or BackupSettings.for_db(store.path)
         made = []
         for job in self.jobs.values():
             due = latest_due(job, now)
             trigger = "catch-up" if due < self._started_at else "schedule"
-            run_id = claim(self.store, job.name, due, trigger, now)
+            run_id = claim(store, job.name, due, trigger, now)
             if run_id is None:
                 continue
             if job.catch_up_within is not None and now - due > job.catch_up_within:
-                _finish(self.store, run_id, now, "skipped", f"错过时间过久，不再补做 / missed by {now - due}", None)
-                made.append(_get(self.store, run_id))
+                _finish(store, run_id, now, "skipped", f"错过时间过久，不再补做 / missed by {now - due}", None)
+                made.append(_get(store, run_id))
                 continue
-            made.append(_execute(self.store, job, due, run_id, self.now, self.backup, manual=False))
+            made.append(_execute(store, job, due, run_id, self.now, backup, manual=False))
         return made
 
     def seconds_to_next(self) -> float:
