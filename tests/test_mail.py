@@ -142,6 +142,10 @@ def test_settings_from_the_smtp_table_with_the_usual_ports(tmp_path: Path) -> No
     assert SmtpSettings.load({"host": "h.example.cn", "sender": "a@example.cn"}).port == 587  # STARTTLS default
     assert SmtpSettings.load({"host": "h.example.cn", "sender": "a@example.cn", "security": "none"}).port == 25
     assert SmtpSettings.from_file(tmp_path / "absent.toml") is None
+    assert SmtpSettings.load(secrets) == SmtpSettings.load(str(secrets)) == s  # the scheduler passes the path
+    secrets.write_text('[auth]\nredirect_uri = "x"\n', encoding="utf-8")
+    with pytest.raises(MailError, match="未配置邮件服务器"):
+        SmtpSettings.load(secrets)
 
 
 @pytest.mark.parametrize(

@@ -101,9 +101,15 @@ class SmtpSettings(BaseModel):
         return self
 
     @classmethod
-    def load(cls, mapping: Mapping[str, Any]) -> SmtpSettings:
-        """From the secrets (st.secrets or a parsed secrets.toml: its [smtp] table) or the table itself."""
-        table = mapping.get("smtp", mapping) if hasattr(mapping, "get") else mapping
+    def load(cls, source: Mapping[str, Any] | Path | str) -> SmtpSettings:
+        """From the secrets (st.secrets or a parsed secrets.toml: its [smtp] table), the table itself, or the
+        path of a secrets.toml file; MailError when the settings are missing or wrong."""
+        if isinstance(source, Path | str):
+            found = cls.from_file(Path(source))
+            if found is None:
+                raise MailError(f"未配置邮件服务器：{source} 中没有 [smtp]（见 docs/server.md）")
+            return found
+        table = source.get("smtp", source)
         try:
             return cls.model_validate(dict(table))
         except ValidationError as exc:
