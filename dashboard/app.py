@@ -54,32 +54,33 @@ def page(spec: navigation.PageSpec, default: bool = False) -> st.Page:
     return st.Page(HERE / "views" / spec.file, title=t(spec.title), icon=spec.icon, url_path=spec.url, default=default)
 
 
+# Who is signed in is decided afresh on every run, from the kpi_session cookie (or single sign-on): a
+# reload or a new tab stays signed in, a session ended elsewhere ends here on the next run (docs/server.md).
 principal = auth.current()
 if principal is None:
-    # Every page is registered (hidden) so a shared link resolves; the login form runs instead of it, and
-    # after signing in the visitor lands on the page the link asked for.
+    # Every page is registered (hidden) so a shared link resolves; the way to /signin shows instead of it,
+    # and nothing of the page. The server sends a signed-out browser to /signin before the app loads; this
+    # is what a tab whose session ended while it was open sees on its next action.
     login = st.Page(
         HERE / "views" / "login.py", title=t("login"), icon=":material/login:", url_path="login", default=True
     )
     every = [login, *(page(spec) for spec in navigation.PAGES)]
     nav = st.navigation(every, position="hidden")
-    st.session_state.setdefault("after_login", (nav.url_path, st.query_params.to_dict()))
     if not service.store_available():
         st.error(t("no_db"))
         st.stop()
-    if nav.url_path == login.url_path:
-        nav.run()
-    else:  # only the page st.navigation returned may run; show the same form in its place
-        from dashboard.components import login_form
+    from dashboard.components import login_form
 
-        login_form.render()
+    here = "" if nav.url_path == login.url_path else nav.url_path
+    login_form.render(auth.signin_url(here, st.query_params.to_dict()))
     st.stop()
 else:
     # the pages whose permission the role holds (metrics.auth.access); each page checks again when it runs
     specs = navigation.pages_for(principal.role)
     pages = [page(spec, default=i == 0) for i, spec in enumerate(specs)]
     nav = st.navigation(pages)
-    target, query = st.session_state.pop("after_login", ("", {}))
+    # the page the browser's address asked for (after /signin: its `next`), or one a test names
+    target, query = st.session_state.pop("after_login", None) or (auth.requested_page(), {})
     wanted = next((p for p, spec in zip(pages, specs, strict=True) if spec.url == target), None)
     if wanted is not None and wanted.url_path != nav.url_path:
         st.switch_page(wanted, query_params=query)
@@ -94,6 +95,7 @@ else:
         filters()
     with st.sidebar:
         st.caption(f"{t('signed_in_as')}：{principal.display} · {t('role_' + principal.role)}")
+        # ends the session server-side: this tab shows the way to /signin at once, other tabs on their next run
         st.button(t("logout"), on_click=auth.sign_out, icon=":material/logout:")
 
 if not service.store_available():

@@ -1,22 +1,26 @@
-"""The session gate — who is using the app: local login (argon2 accounts) or OIDC via st.login, with session expiry.
+"""The session gate — who is using the app, decided afresh on every script run (docs/server.md, "Sign-in and
+sessions").
 
-The principal lives in the session; pages ask for it (components.gate.require) and every service call passes
-it on, so the service layer checks permissions again whatever the navigation shows. Reads accounts through
-dashboard.service; the cached data below it (dashboard.state) knows nothing of sessions.
+A browser signs in at the Starlette route /signin (dashboard.web.signin), which sets the HttpOnly cookie
+kpi_session; every script run resolves that cookie through dashboard.service (metrics.auth.web_sessions), so
+a reload or a new tab stays signed in and a session signed out elsewhere, expired or disabled ends on the
+next run. Single sign-on (st.login, st.user) is the second way in. Nothing else is trusted: the principal is
+never kept in st.session_state between runs. Only AppTest, which has no browser and so no cookies, may put a
+principal in st.session_state["principal"] (`_test_principal`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import os
+from urllib.parse import urlencode
 
 import streamlit as st
+from streamlit import runtime
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from dashboard import service
 from metrics.auth.access import Principal
-from metrics.storage import clock
 
-SESSION_MINUTES = int(os.environ.get("KPI_SESSION_MINUTES", "480"))
+COOKIE = service.SESSION_COOKIE
 
 
 def oidc_configured() -> bool:
@@ -28,43 +32,74 @@ def oidc_configured() -> bool:
         return False
 
 
-def sign_in(principal: Principal) -> None:
-    st.session_state["principal"] = principal
-    st.session_state["seen_at"] = clock.now()
+def _served() -> bool:
+    """Whether this run is served by Streamlit's own Runtime (a browser or another client of the server).
+    AppTest runs the script on a stand-in Runtime (a mock) with no client and so no cookies."""
+    return runtime.exists() and type(runtime.get_instance()) is runtime.Runtime
+
+
+def _test_principal() -> Principal | None:
+    """AppTest only (no client, so no cookies): the principal the test put in session state, as the users
+    table has it now."""
+    if _served():
+        return None
+    principal = st.session_state.get("principal")
+    if not isinstance(principal, Principal):
+        return None
+    return service.refresh_principal(principal) if service.store_available() else principal
+
+
+def _oidc_principal() -> Principal | None:
+    if not (oidc_configured() and getattr(st.user, "is_logged_in", False) and service.store_available()):
+        return None
+    return service.principal_for_oidc(str(st.user.get("sub", "")), str(st.user.get("email", "")))
+
+
+def current() -> Principal | None:
+    """The signed-in principal for this run, or None; when a session cookie no longer counts, why not is in
+    `session_end()` (for the page's message)."""
+    st.session_state.pop("_session_end", None)
+    token = st.context.cookies.get(COOKIE)
+    if token and service.store_available():
+        found = service.resolve_session(token)
+        if isinstance(found, Principal):
+            return found
+        st.session_state["_session_end"] = found
+    principal = _oidc_principal()
+    if principal is not None:
+        return principal
+    return _test_principal()
+
+
+def session_end() -> service.SessionEnd | None:
+    """Why this run's session cookie did not sign anyone in (expired, idle, revoked …), if it did not."""
+    found = st.session_state.get("_session_end")
+    return found if isinstance(found, service.SessionEnd) else None
 
 
 def sign_out() -> None:
-    for key in ("principal", "seen_at"):
-        st.session_state.pop(key, None)
+    """End the session server-side (every tab of this browser is signed out on its next run), and the SSO
+    login if there is one. The cookie stays in the browser but no longer resolves; /signin replaces it."""
+    token = st.context.cookies.get(COOKIE)
+    if token and service.store_available():
+        found = service.resolve_session(token)
+        service.revoke_session(token, found.user if isinstance(found, Principal) else "?", "退出登录")
+    st.session_state.pop("principal", None)  # AppTest's
     if oidc_configured() and getattr(st.user, "is_logged_in", False):
         st.logout()
 
 
-def current() -> Principal | None:
-    """The signed-in principal, or None (also after SESSION_MINUTES without activity)."""
-    principal = st.session_state.get("principal")
-    if (
-        principal is None
-        and oidc_configured()
-        and getattr(st.user, "is_logged_in", False)
-        and service.store_available()
-    ):
-        principal = service.principal_for_oidc(str(st.user.get("sub", "")), str(st.user.get("email", "")))
-        if principal is not None:
-            sign_in(principal)
-    if principal is None:
-        return None
-    if service.store_available():  # a disabled account or a changed role ends the session on the next page run
-        principal = service.refresh_principal(principal)
-        if principal is None:
-            sign_out()
-            return None
-        st.session_state["principal"] = principal
-    seen = st.session_state.get("seen_at")
-    now = clock.now()
-    if seen is not None and now - seen > dt.timedelta(minutes=SESSION_MINUTES):
-        sign_out()
-        st.session_state["expired"] = True
-        return None
-    st.session_state["seen_at"] = now
-    return principal  # type: ignore[no-any-return]
+def signin_url(url_path: str, query: dict[str, str] | None = None) -> str:
+    """/signin?next=<this page>: where the sign-in link goes (never a token in it)."""
+    target = "/" + url_path.strip("/")
+    if query:
+        target += "?" + urlencode(query)
+    return "/signin?" + urlencode({"next": target})
+
+
+def requested_page() -> str:
+    """The url path of the page the browser asked for on this run, even one that is not in the role's
+    navigation (st.navigation then runs the default page): so the app can say the page is refused."""
+    ctx = get_script_run_ctx()
+    name = ctx.pages_manager.intended_page_name if ctx is not None else None
+    return str(name or "")

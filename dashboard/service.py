@@ -32,8 +32,11 @@ from dashboard.state import (
 from metrics import ledger as _ledger
 from metrics.auth import audit as _audit
 from metrics.auth import users as _users
+from metrics.auth import web_sessions as _web_sessions
 from metrics.auth.access import AccessDenied, Principal, allowed
 from metrics.auth.audit import ACTIONS_ZH, entity_label
+from metrics.auth.web_sessions import COOKIE as SESSION_COOKIE
+from metrics.auth.web_sessions import SessionEnd
 from metrics.catalogue import Catalogue, source_text
 from metrics.ingest import errors_to_frame
 from metrics.ingest import uploads as _uploads
@@ -88,6 +91,8 @@ def today() -> dt.date:
 authenticate = _bind(_users.authenticate)
 principal_for_oidc = _bind(_users.principal_for_oidc)
 refresh_principal = _bind(_users.refresh_principal)
+resolve_session = _bind(_web_sessions.resolve)  # the kpi_session cookie → Principal | SessionEnd (docs/server.md)
+revoke_session = _bind(_web_sessions.revoke)
 guarded = _bind(_users.guarded)
 change_history = _bind(_audit.change_history)
 
@@ -127,6 +132,7 @@ __all__ = [
     "MAX_UPLOAD_MB",
     "MIN_THRESHOLD",
     "SCORECARD_COLUMNS",
+    "SESSION_COOKIE",
     "URGENCY",
     "AccessDenied",
     "Catalogue",
@@ -135,6 +141,7 @@ __all__ = [
     "Principal",
     "Release",
     "ReleaseError",
+    "SessionEnd",
     "account_detail",
     "add_milestone",
     "allowed",
@@ -179,8 +186,10 @@ __all__ = [
     "release_xlsx",
     "reply_notice",
     "request_closure",
+    "resolve_session",
     "result",
     "results",
+    "revoke_session",
     "series",
     "snapshot_dates",
     "source_text",

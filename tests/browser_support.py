@@ -22,6 +22,8 @@ DEMO_PASSWORDS = {
     "press": "demo-press-2026",
     "hrss": "demo-hrss-2026",
     "office": "demo-office-2026",
+    "admin": "demo-admin-2026",
+    "commerce": "demo-commerce-2026",
 }
 SHOTS = ROOT / "artifacts" / "screenshots"
 AS_OF = dt.date(2026, 11, 21)
@@ -55,7 +57,7 @@ def free_port() -> int:
 
 
 def open_page(browser: Any, url: str, path: str = "", wait_text: str = "", user: str = "leader") -> Any:
-    """Open a page as a demo user: the login form first, then the page that was asked for."""
+    """Open a page as a demo user: the server sends the browser to /signin first, then to the page asked for."""
     page = browser.new_page(viewport={"width": 1440, "height": 2400}, locale="zh-CN")
     page.goto(f"{url}/{path}")
     login(page, user, DEMO_PASSWORDS[user])
@@ -65,19 +67,17 @@ def open_page(browser: Any, url: str, path: str = "", wait_text: str = "", user:
 
 
 def login(page: Any, user: str, password: str) -> None:
+    """Fill the sign-in form at /signin (dashboard/web/signin.py) and submit it; on success the browser goes on
+    to the page it asked for with the kpi_session cookie set."""
     try:
-        page.get_by_text("登录就业工作指标看板").first.wait_for(timeout=60_000)
-    except Exception:
-        shot(page, "login_failure")
-        raise
-    settle(page)
-    try:
+        page.wait_for_url("**/signin**", timeout=60_000)
         page.get_by_label("用户名").fill(user, timeout=15_000)
     except Exception:
         shot(page, "login_failure")
         raise
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
+    page.wait_for_load_state()
 
 
 def settle(page: Any) -> None:

@@ -41,18 +41,22 @@ def expected(demo_db: Path) -> dict[str, object]:
 
 
 @pytest.fixture(scope="module")
-def server(demo_db: Path, expected: dict[str, object], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The dashboard served by streamlit on a free loopback port, on this module's `demo_db`."""
+def server(
+    demo_db: Path, expected: dict[str, object], tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[str]:
+    """The server (dashboard/server.py: Streamlit through st.App, with /signin and the other routes) on a free
+    loopback port, on this module's `demo_db`. A module may set SERVER_ENV = {...} for extra variables."""
     port = free_port()
     log = (tmp_path_factory.mktemp("server") / "streamlit.log").open("wb")
-    env = {**os.environ, "KPI_DB": str(demo_db), "KPI_AS_OF": AS_OF.isoformat()}
+    extra = getattr(request.module, "SERVER_ENV", {})
+    env = {**os.environ, "KPI_DB": str(demo_db), "KPI_AS_OF": AS_OF.isoformat(), **extra}
     proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "streamlit",
             "run",
-            str(ROOT / "dashboard" / "app.py"),
+            str(ROOT / "dashboard" / "server.py"),
             "--server.port",
             str(port),
             "--server.address",

@@ -1,4 +1,4 @@
-"""登录 Sign in (the page form of the sign-in form)."""
+"""登录 Sign in: the way to the sign-in page (the password form itself is /signin, dashboard.web.signin)."""
 
 from __future__ import annotations
 
