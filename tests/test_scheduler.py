@@ -18,6 +18,8 @@ from metrics.ops.schedule import JOBS, BackupSettings, Cadence, Job, due_times, 
 from metrics.ops.scheduler import Scheduler, list_runs, run_now
 from metrics.storage import clock
 from metrics.storage.store import Store
+from tests.browser_support import free_port
+from tests.mail_support import SENDER, smtp_server
 from tests.support import insert
 
 T = dt.datetime
@@ -90,7 +92,7 @@ def test_cadence_text_and_defaults() -> None:
             Cadence.parse(bad)
     assert JOBS["snapshot"].cadence == Cadence("weekly", dt.time(23), 6)
     assert JOBS["backup"].cadence == Cadence("daily", dt.time(2))
-    assert JOBS["briefing"].cadence == Cadence("weekly", dt.time(7, 30), 0)
+    assert JOBS["briefing"].cadence == Cadence("daily", dt.time(7, 30))
     assert [j.label_zh for j in JOBS.values()] == ["每周指标快照", "每日数据库备份", "每周工作简报邮件"]
 
 
@@ -231,8 +233,8 @@ def test_a_job_that_keeps_failing_stops_after_its_attempts(tiny_duck: Store, tmp
     assert [(r["due"], r["attempt"]) for r in s.run_due()] == [(T(2026, 11, 25, 2), 1)]
 
 
-def test_a_briefing_missed_for_days_is_not_caught_up(tiny_duck: Store, tmp_path: Path) -> None:
-    briefing = JOBS["briefing"]
+def test_a_job_missed_for_longer_than_its_catch_up_window_is_skipped(tiny_duck: Store, tmp_path: Path) -> None:
+    briefing = Job("briefing", "每周工作简报邮件", Cadence.parse("weekly mon 07:30"), dt.timedelta(days=3))
     s = Scheduler(
         tiny_duck, jobs={"briefing": briefing}, now=lambda: T(2026, 11, 28, 9), backup=BackupSettings(tmp_path)
     )
@@ -252,8 +254,8 @@ def test_the_briefing_job_is_skipped_without_smtp_settings(
     )
     [run] = s.run_due()
     assert run["outcome"] == "skipped" and run["triggered_by"] == "catch-up"
-    assert "subscriptions not available" in run["error"] or "no SMTP settings" in run["error"]
-    assert s.run_due() == []  # skipped is final for that Monday
+    assert "no SMTP settings" in run["error"]
+    assert s.run_due() == []  # skipped is final for that day
 
 
 # --------------------------------------------------------------------------- backups: verify, rotate, list
@@ -361,3 +363,47 @@ def test_run_now_and_list_runs_are_for_administrators(tiny_duck: Store) -> None:
     ]
     with pytest.raises(KeyError, match="no job"):
         run_now(tiny_duck, ADMIN, "nonsense")
+
+
+# --------------------------------------------------------------------------- the briefing job, against aiosmtpd
+
+
+def _secrets(path: Path, port: int) -> Path:
+    path.write_text(
+        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\nsender = "{SENDER}"\ntimeout = 5\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_the_briefing_job_mails_subscribers_once_and_retries_a_failed_send(
+    tiny_duck: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from metrics.auth.users import create_demo_accounts
+    from metrics.reports.subscriptions import subscribe
+
+    with clock.pinned(T(2026, 11, 20, 9)):
+        create_demo_accounts(tiny_duck)
+        subscribe(tiny_duck, ADMIN, "leader", "leader@example.gov.cn", (), 1)  # Mondays, every programme
+    now = FakeClock(T(2026, 11, 30, 7, 30, 20))
+    briefing = Scheduler(tiny_duck, jobs={"briefing": JOBS["briefing"]}, now=now, backup=BackupSettings(tmp_path))
+    # the SMTP server is down at 07:30: the run fails with the reader's error and is retried after a minute
+    monkeypatch.setenv("KPI_SECRETS", str(_secrets(tmp_path / "secrets.toml", free_port())))
+    [failed] = briefing.run_due()
+    assert failed["outcome"] == "failed" and "leader" in failed["error"]
+    assert failed["detail"]["as_of"] == "2026-11-29"
+    with smtp_server() as srv:
+        monkeypatch.setenv("KPI_SECRETS", str(_secrets(tmp_path / "secrets.toml", srv.port)))
+        now.advance(minutes=4, seconds=59)
+        assert briefing.run_due() == []  # the briefing waits as the delivery does: 5 minutes
+        now.advance(seconds=1)
+        [sent] = briefing.run_due()
+        assert (sent["attempt"], sent["outcome"], sent["detail"]["result"]["sent"]) == (2, "ok", ["leader"])
+        assert [rcpt for _, rcpt, _ in srv.received.messages] == [["leader@example.gov.cn"]]
+        assert str(srv.received.messages[0][2]["subject"]) == "就业工作周报（截至2026年11月29日）"
+        now.advance(hours=2)
+        assert briefing.run_due() == []  # done for Monday
+        now.at = T(2026, 12, 1, 7, 30, 5)  # Tuesday's run: Monday's reader already had this week's
+        [tuesday] = briefing.run_due()
+        assert tuesday["outcome"] == "ok" and tuesday["detail"]["result"]["already"] == ["leader"]
+        assert len(srv.received.messages) == 1

@@ -29,6 +29,7 @@ from metrics.storage.store import Store
 
 __all__ = [
     "BackupVerifyError",
+    "BriefingFailed",
     "Skipped",
     "backup",
     "briefing",
@@ -48,6 +49,14 @@ MANUAL = re.compile(r"^manual-kpi-(\d{8})-(\d{6})(?:-\d+)?\.duckdb$")
 
 class Skipped(Exception):
     """The job had nothing it could do this time (recorded as outcome 'skipped' with this reason)."""
+
+
+class BriefingFailed(RuntimeError):
+    """Some briefings could not be sent (the run fails and is retried); `detail` says what was sent."""
+
+    def __init__(self, message: str, detail: dict[str, Any]):
+        super().__init__(message)
+        self.detail = detail
 
 
 class BackupVerifyError(BackupError):
@@ -220,19 +229,23 @@ def _jsonable(value: Any) -> Any:
 
 
 def briefing(store: Store, due: dt.datetime, now: dt.datetime) -> dict[str, Any]:
-    """Deliver the weekly briefing to its subscribers (metrics.reports.subscriptions.deliver_due), as of the
-    Sunday on or before the due day (the week's snapshot). Delivery is idempotent per user and week there."""
+    """Deliver the weekly briefing to the readers whose subscription day has come this week and who have not
+    had it (metrics.reports.subscriptions.deliver_due: never twice per reader and week), as of the Sunday on or
+    before the due day (the week's snapshot). A failed send fails the run, so the scheduler calls again after
+    its backoff and deliver_due retries what its own wait allows."""
     try:
         subscriptions = importlib.import_module("metrics.reports.subscriptions")
         mail = importlib.import_module("metrics.reports.mail")
     except ImportError:
         raise Skipped("subscriptions not available（邮件订阅功能未安装）") from None
-    if not hasattr(subscriptions, "deliver_due") or not hasattr(mail, "SmtpSettings"):
-        raise Skipped("subscriptions not available（邮件订阅功能未安装）")
     path = secrets_path()
-    if not path.is_file():
+    settings = mail.SmtpSettings.from_file(path)
+    if settings is None:
         raise Skipped(f"未配置邮件服务器（{path} 中没有 [smtp]）/ no SMTP settings in {path}")
-    settings = mail.SmtpSettings.load(path)
     as_of = due.date() - dt.timedelta(days=(due.weekday() + 1) % 7)
-    result = subscriptions.deliver_due(store, settings, as_of, now=now)
-    return {"as_of": as_of.isoformat(), "result": _jsonable(result)}
+    summary = subscriptions.deliver_due(store, settings, as_of, now=now)
+    detail = {"as_of": as_of.isoformat(), "summary": str(summary), "result": _jsonable(summary)}
+    if summary.failed or summary.waiting:  # not done for today: the scheduler calls again after its backoff
+        errors = "; ".join(f"{user}: {error}" for user, error in summary.failed)
+        raise BriefingFailed(f"{summary}" + (f": {errors}" if errors else ""), detail)
+    return detail

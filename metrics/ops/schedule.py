@@ -16,6 +16,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
+from metrics.reports.subscriptions import BACKOFF as MAIL_BACKOFF
+
 __all__ = [
     "JOBS",
     "BackupSettings",
@@ -71,6 +73,7 @@ class Job:
     label_zh: str
     cadence: Cadence
     catch_up_within: dt.timedelta | None = None
+    backoff: tuple[dt.timedelta, ...] | None = None  # waits before each retry (None: the scheduler's default)
 
 
 def due_times(job: Job | Cadence, since: dt.datetime, now: dt.datetime) -> list[dt.datetime]:
@@ -105,8 +108,10 @@ def _jobs() -> dict[str, Job]:
     jobs = (
         Job("snapshot", "每周指标快照", _cadence("snapshot", "weekly sun 23:00")),
         Job("backup", "每日数据库备份", _cadence("backup", "daily 02:00")),
-        # A Monday briefing delivered on Wednesday is still this week's; one delivered next week is not.
-        Job("briefing", "每周工作简报邮件", _cadence("briefing", "weekly mon 07:30"), dt.timedelta(days=3)),
+        # Daily: each reader's subscription names the weekday (Monday by default); deliver_due sends to those
+        # whose day has come this week and who have not had it, so a missed morning is made up the next.
+        # A failed send is retried on the delivery's own waits, so each retry of the run finds it due.
+        Job("briefing", "每周工作简报邮件", _cadence("briefing", "daily 07:30"), backoff=MAIL_BACKOFF),
     )
     return {j.name: j for j in jobs}
 

@@ -32,7 +32,8 @@ __all__ = ["BACKOFF", "MAX_ATTEMPTS", "Scheduler", "claim", "list_runs", "run_no
 
 log = logging.getLogger(__name__)
 
-# A failed run is tried again after 1, 5 and 15 minutes: four attempts per due time at most.
+# A failed run is tried again after 1, 5 and 15 minutes: four attempts per due time at most (a job may set its
+# own waits: the briefing uses the mail delivery's).
 BACKOFF = (dt.timedelta(minutes=1), dt.timedelta(minutes=5), dt.timedelta(minutes=15))
 MAX_ATTEMPTS = 1 + len(BACKOFF)
 DONE = ("ok", "running", "skipped")  # a due time with one of these is never started again
@@ -57,18 +58,26 @@ def _get(store: Store, run_id: int) -> dict[str, Any]:
 
 
 def claim(
-    store: Store, job: str, due: dt.datetime, triggered_by: str, now: dt.datetime, *, wait_backoff: bool = True
+    store: Store,
+    job: str,
+    due: dt.datetime,
+    triggered_by: str,
+    now: dt.datetime,
+    *,
+    wait_backoff: bool = True,
+    backoff: tuple[dt.timedelta, ...] = BACKOFF,
 ) -> int | None:
     """Start attempt n+1 of (job, due) in one transaction, or None when it must not start: done already
-    (ok, running, skipped), out of attempts, or still inside the backoff after the last failure."""
+    (ok, running, skipped), out of attempts (1 + len(backoff)), or still inside the backoff after the last
+    failure."""
     with store.transaction() as cur:
         rows = cur.execute(
             "SELECT attempt, outcome, finished_at FROM job_runs WHERE job = ? AND due = ? ORDER BY attempt",
             [job, due],
         ).fetchall()
-        if any(outcome in DONE for _, outcome, _ in rows) or len(rows) >= MAX_ATTEMPTS:
+        if any(outcome in DONE for _, outcome, _ in rows) or len(rows) > len(backoff):
             return None
-        if rows and wait_backoff and now < rows[-1][2] + BACKOFF[len(rows) - 1]:
+        if rows and wait_backoff and now < rows[-1][2] + backoff[len(rows) - 1]:
             return None
         row = cur.execute(
             "INSERT INTO job_runs (job, due, attempt, started_at, outcome, triggered_by, pid) "
@@ -122,6 +131,8 @@ def _execute(
             raise KeyError(f"no body for job {job.name!r}")
     except job_bodies.Skipped as exc:
         outcome, error = "skipped", str(exc)
+    except job_bodies.BriefingFailed as exc:
+        outcome, error, detail = "failed", str(exc)[:4000], exc.detail
     except Exception as exc:  # a failed run is recorded with its error text and retried; never the thread
         log.warning("job %s (due %s) failed: %s", job.name, due, exc)
         outcome, error = "failed", f"{type(exc).__name__}: {exc}"[:4000]
@@ -178,7 +189,7 @@ class Scheduler:
         for job in self.jobs.values():
             due = latest_due(job, now)
             trigger = "catch-up" if due < self._started_at else "schedule"
-            run_id = claim(store, job.name, due, trigger, now)
+            run_id = claim(store, job.name, due, trigger, now, backoff=job.backoff or BACKOFF)
             if run_id is None:
                 continue
             if job.catch_up_within is not None and now - due > job.catch_up_within:
