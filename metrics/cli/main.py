@@ -454,8 +454,10 @@ def demo(db: Path | None, seed: int, scale: float, as_of: str | None, replace: b
 def _register() -> None:
     from metrics.cli.admin import backup_cmd, restore_cmd
     from metrics.cli.release import release
+    from metrics.cli.rollup import rollup_group
     from metrics.cli.users import user
 
+    main.add_command(rollup_group)
     main.add_command(user)
     main.add_command(release)
     main.add_command(backup_cmd, "backup")
