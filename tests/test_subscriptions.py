@@ -280,3 +280,30 @@ def test_the_smtp_test_message_is_for_administrators(db: tuple[Store, dict], smt
         send_test_as(store, LEADER, settings_for(smtp), "leader@example.gov.cn")
     send_test_as(store, ADMIN, settings_for(smtp), "admin@example.gov.cn")
     assert [rcpt for _, rcpt, _ in smtp.received.messages] == [["admin@example.gov.cn"]]
+
+
+def test_one_briefing_per_run_with_each_readers_overdue_tasks_is_their_own_briefing(db: tuple[Store, dict]) -> None:
+    """deliver_due computes the briefing once and swaps in each reader's overdue tasks: the attachment must be
+    exactly what weekly_briefing makes for that reader."""
+    import pandas as pd
+
+    from metrics.reports.briefing import collect_briefing, render_briefing
+    from metrics.reports.subscriptions import _with_overdue
+
+    store, cats = db
+    tasks = pd.DataFrame(
+        {
+            "task_id": ["t1", "t2", "t3"],
+            "title": ["甲任务", "乙任务", "丙任务"],
+            "lead_unit": ["区人力社保局"] * 3,
+            "due_date": [dt.date(2026, 11, 1), dt.date(2026, 10, 1), dt.date(2026, 11, 1)],
+            "days_overdue": [28, 59, 28],
+        }
+    )
+    common = collect_briefing(store, AS_OF, catalogues=cats, generated_at=MONDAY)
+    mine = render_briefing(_with_overdue(common, tasks), cats)
+    assert mine == weekly_briefing(store, AS_OF, catalogues=cats, overdue_tasks=tasks, generated_at=MONDAY)
+    assert mine.index("乙任务") < mine.index("甲任务") < mine.index("丙任务")
+    assert render_briefing(_with_overdue(common, None), cats) == weekly_briefing(
+        store, AS_OF, catalogues=cats, generated_at=MONDAY
+    )

@@ -151,6 +151,14 @@ def _new_message(sender: str, to: str, subject_text: str, domain: str, at: dt.da
     return msg
 
 
+def _charts(data: BriefingData, cats: Mapping[str, Catalogue]) -> dict[str, bytes | None]:
+    names = {p: f"{cats[p].programme.short_title_zh}（{cats[p].programme.district}）" for p in data.programme_counts}
+    return {
+        "status": status_png({names[p]: c for p, c in data.programme_counts.items()}),
+        "attention": attention_png(attention_bars(data, cats)),
+    }
+
+
 def compose_weekly(
     data: BriefingData,
     cats: Mapping[str, Catalogue],
@@ -159,24 +167,26 @@ def compose_weekly(
     to: str,
     programmes: Collection[str] = (),
     charts: bool = True,
+    chart_cache: dict[tuple[str, ...], dict[str, bytes | None]] | None = None,
 ) -> EmailMessage:
     """The weekly briefing e-mail for one reader.
 
     data: the briefing's content for the reader (collect_briefing with their own overdue tasks); the body
     shows the `programmes` they subscribed to (empty: all), the attachment is the whole printable briefing.
+    chart_cache: a dict kept across the readers of one run, so readers of the same programmes share the
+    charts (they do not depend on the reader) instead of drawing them again.
     """
     domain = check_address(_addr_spec(sender)).rsplit("@", 1)[1]
     msg = _new_message(sender, to, subject(data.as_of), domain, data.generated_at)
     mine = for_programmes(data, programmes)
     images: dict[str, tuple[str, bytes]] = {}
     if charts:
-        names = {
-            p: f"{cats[p].programme.short_title_zh}（{cats[p].programme.district}）" for p in mine.programme_counts
-        }
-        pngs = {
-            "status": status_png({names[p]: c for p, c in mine.programme_counts.items()}),
-            "attention": attention_png(attention_bars(mine, cats)),
-        }
+        key = tuple(sorted(programmes))
+        pngs = chart_cache.get(key) if chart_cache is not None else None
+        if pngs is None:
+            pngs = _charts(mine, cats)
+            if chart_cache is not None:
+                chart_cache[key] = pngs
         for name, png in pngs.items():
             if png is not None:
                 images[name] = (make_msgid(idstring=name, domain=domain)[1:-1], png)

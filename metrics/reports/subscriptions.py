@@ -21,6 +21,7 @@ process that stopped mid-send is marked failed and not retried, since it may hav
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ from metrics.auth.users import refresh_principal
 from metrics.catalogue import Catalogue, load_catalogues
 from metrics.contract.errors import KpiError
 from metrics.ledger.scorecard import overdue_tasks_frame
-from metrics.reports.briefing_content import collect_briefing
+from metrics.reports.briefing_content import BriefingData, collect_briefing
 from metrics.reports.mail import MailError, SmtpSettings, check_address, compose_weekly, send_test, smtp_send
 from metrics.storage import changelog, clock
 from metrics.storage.changelog import Action
@@ -361,6 +362,14 @@ def _overdue(store: Store, reader: Principal, as_of: dt.date, cats: dict[str, Ca
         return None
 
 
+def _with_overdue(common: BriefingData, overdue: pd.DataFrame | None) -> BriefingData:
+    """The run's briefing with one reader's overdue tasks, ordered as collect_briefing orders them (a test
+    checks the result renders to exactly the reader's own weekly_briefing)."""
+    if overdue is not None:
+        overdue = overdue.sort_values("days_overdue", ascending=False, kind="stable")
+    return dataclasses.replace(common, overdue=overdue)
+
+
 def deliver_due(
     store: Store,
     settings: SmtpSettings,
@@ -376,6 +385,8 @@ def deliver_due(
     week = week_of(now.date())
     cats = catalogues if catalogues is not None else load_catalogues()
     summary = DeliverySummary(week=week, as_of=as_of)
+    common: BriefingData | None = None  # the briefing is the same for every reader but for the overdue tasks
+    chart_cache: dict[tuple[str, ...], dict[str, bytes | None]] = {}
     for sub in _due(store, now):
         reader = refresh_principal(store, Principal(sub.user_name, "press"))
         if reader is None or not allowed(reader, "kpi.read"):
@@ -389,11 +400,16 @@ def deliver_due(
             continue
         message_id: str | None = None
         try:
-            data = collect_briefing(
-                store, as_of, catalogues=cats, overdue_tasks=_overdue(store, reader, as_of, cats), generated_at=now
-            )
+            if common is None:
+                common = collect_briefing(store, as_of, catalogues=cats, generated_at=now)
+            data = _with_overdue(common, _overdue(store, reader, as_of, cats))
             msg = compose_weekly(
-                data, cats, sender=settings.sender, to=sub.email, programmes=[p for p in sub.programmes if p in cats]
+                data,
+                cats,
+                sender=settings.sender,
+                to=sub.email,
+                programmes=[p for p in sub.programmes if p in cats],
+                chart_cache=chart_cache,
             )
             message_id = str(msg["Message-ID"])
             send(settings, msg)
