@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from metrics.kpi.engine import Engine
+from metrics.storage import rollup
 from metrics.storage.store import Store
 from tests.support import JSON_CONTRACT, insert, tiny_catalogue
 
@@ -117,9 +118,15 @@ def ev(i: int, date: dt.date, kind: str, district: str = "通州区") -> dict:
     }
 
 
-@pytest.fixture
-def engine(tiny_duck: Store) -> Engine:
+@pytest.fixture(params=["base", "rollup"])
+def engine(tiny_duck: Store, request: pytest.FixtureRequest) -> Engine:
+    """The hand-made records on both paths: "rollup" shapes the rollups to the tiny catalogue before the
+    records are written, so the writes maintain them and every count, sum, mean and ratio reads them."""
     s = tiny_duck
+    cats = {"tiny": tiny_catalogue(KPIS)}
+    if request.param == "rollup":
+        with s.transaction() as cur:
+            rollup.build_all(cur, rollup.shapes(cats), only_changed=False)
     insert(
         s,
         "events",
@@ -330,7 +337,12 @@ def engine(tiny_duck: Store) -> Engine:
             {"response_id": "S3", "district": "通州区", "response_date": D(2026, 4, 3), "service": None},
         ],
     )
-    return Engine(s, {"tiny": tiny_catalogue(KPIS)})
+    engine = Engine(s, cats, path=request.param)
+    if request.param == "rollup":
+        engine.compute(AS_OF)
+        assert engine.routes["people-trained"] == engine.routes["local-ratio"] == "rollup"
+        assert rollup.verify(s.cursor()) == []
+    return engine
 
 
 def results(engine: Engine) -> dict:
