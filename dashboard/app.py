@@ -56,6 +56,10 @@ def page(spec: navigation.PageSpec, default: bool = False) -> st.Page:
 
 # Who is signed in is decided afresh on every run, from the kpi_session cookie (or single sign-on): a
 # reload or a new tab stays signed in, a session ended elsewhere ends here on the next run (docs/server.md).
+if service.maintenance():  # a restore is replacing the database (docs/admin.md): say so, touch nothing
+    st.info(t("maintenance"), icon=":material/construction:")
+    st.stop()
+run_epoch = service.epoch()
 principal = auth.current()
 if principal is None:
     # Every page is registered (hidden) so a shared link resolves; the way to /signin shows instead of it,
@@ -102,4 +106,9 @@ if not service.store_available():
     st.error(t("no_db"))
     st.stop()
 
-nav.run()
+try:
+    nav.run()
+except Exception:
+    if service.epoch() == run_epoch:
+        raise
+    st.info(t("maintenance"), icon=":material/construction:")  # the database was replaced under this run

@@ -33,6 +33,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("releases.py", "nav_releases", ":material/approval:", "releases", "release.manage"),
     PageSpec("press.py", "nav_press", ":material/campaign:", "press", "release.read_published"),
     PageSpec("audit.py", "nav_audit", ":material/history:", "audit", "audit.read"),
+    PageSpec("admin.py", "nav_admin", ":material/admin_panel_settings:", "admin", "users.manage"),
 )
 BY_URL: dict[str, PageSpec] = {p.url: p for p in PAGES}
 

@@ -11,12 +11,15 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable
+from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
 
+from dashboard import process
 from dashboard.state import (
     breakdown,
     briefing,
     catalogues,
+    clear_caches,
     data_key,
     delivery,
     engine_kpi,
@@ -30,14 +33,21 @@ from dashboard.state import (
     tile_context,
 )
 from metrics import ledger as _ledger
+from metrics.auth import admin as _admin
+from metrics.auth import admin_accounts as _admin_accounts
 from metrics.auth import audit as _audit
+from metrics.auth import signin as _signin
 from metrics.auth import users as _users
 from metrics.auth import web_sessions as _web_sessions
-from metrics.auth.access import AccessDenied, Principal, allowed
+from metrics.auth.access import ROLES, AccessDenied, Principal, allowed
+from metrics.auth.admin import CONFIRM_RESTORE, AdminError, BackupFile
 from metrics.auth.audit import ACTIONS_ZH, entity_label
+from metrics.auth.users import UserError
 from metrics.auth.web_sessions import COOKIE as SESSION_COOKIE
 from metrics.auth.web_sessions import SessionEnd
 from metrics.catalogue import Catalogue, source_text
+from metrics.contract.errors import KpiError
+from metrics.contract.records import DISTRICTS
 from metrics.ingest import errors_to_frame
 from metrics.ingest import uploads as _uploads
 from metrics.ingest.guard import MAX_UPLOAD_MB
@@ -54,6 +64,7 @@ from metrics.releases.export import chart_png, charts_available, press_pack, rel
 from metrics.releases.service import Release, ReleaseError, dimension_label, release_label
 from metrics.reports.subsidy_text import standard_text
 from metrics.storage import clock
+from metrics.storage.backup import Restored
 from metrics.storage.store import Store
 
 P = ParamSpec("P")
@@ -125,28 +136,83 @@ discard_release = _bind(_releases.discard_release)
 list_releases = _bind(_releases.list_releases)
 get_release = _bind(_releases.get_release)
 
+# the admin page (docs/admin.md): accounts, sessions, backups and restore; each checks its permission itself
+account_table = _bind(_admin_accounts.account_table)
+add_user = _bind(_users.add_user)
+set_role = _bind(_admin_accounts.set_role)
+set_unit = _bind(_admin_accounts.set_unit)
+disable_user = _bind(_users.disable_user)
+enable_user = _bind(_users.enable_user)
+reset_password = _bind(_users.reset_password)
+revoke_user_sessions = _bind(_web_sessions.revoke_user)
+accounts_under_attack = _bind(_signin.accounts_under_attack)
+maintenance = process.maintenance
+epoch = process.epoch
+Maintenance = process.Maintenance
+
+
+def backups_folder() -> Path:
+    return _admin.backups_folder(_store().path)
+
+
+def list_backups(principal: Principal) -> list[BackupFile]:
+    return _admin.list_backup_files(_store(), principal, backups_folder())
+
+
+def backup_now(principal: Principal) -> BackupFile:
+    return _admin.backup_now(_store(), principal, backups_folder())
+
+
+def backup_content(principal: Principal, name: str) -> bytes:
+    return _admin.backup_content(_store(), principal, backups_folder(), name)
+
+
+def restore_backup(principal: Principal, name: str, confirmation: str) -> Restored:
+    """Restore a backup with the service paused (dashboard.process.replace_database), caches forgotten."""
+
+    def swap(replace: Callable[[Path], Restored]) -> tuple[Restored, Store]:
+        return process.replace_database(replace, before_resume=clear_caches)
+
+    restored, _ = _admin.restore_as(_store(), principal, backups_folder(), name, confirmation, swap=swap)
+    return restored
+
+
 __all__ = [
     "ACTIONS_ZH",
+    "CONFIRM_RESTORE",
     "DEFAULT_THRESHOLD",
+    "DISTRICTS",
     "EVIDENCE_MAX_BYTES",
     "MAX_UPLOAD_MB",
     "MIN_THRESHOLD",
+    "ROLES",
     "SCORECARD_COLUMNS",
     "SESSION_COOKIE",
     "URGENCY",
     "AccessDenied",
+    "AdminError",
+    "BackupFile",
     "Catalogue",
     "ConcurrentEdit",
+    "KpiError",
     "LedgerError",
+    "Maintenance",
     "Principal",
     "Release",
     "ReleaseError",
     "SessionEnd",
+    "UserError",
     "account_detail",
+    "account_table",
+    "accounts_under_attack",
     "add_milestone",
+    "add_user",
     "allowed",
     "append_update",
     "authenticate",
+    "backup_content",
+    "backup_now",
+    "backups_folder",
     "breakdown",
     "briefing",
     "catalogues",
@@ -161,17 +227,22 @@ __all__ = [
     "delivery",
     "department_scorecard",
     "dimension_label",
+    "disable_user",
     "discard_release",
     "edit_account",
+    "enable_user",
     "engine_kpi",
     "entity_label",
+    "epoch",
     "errors_to_frame",
     "errors_xlsx",
     "evidence_content",
     "get_release",
     "guarded",
     "kpi_meta",
+    "list_backups",
     "list_releases",
+    "maintenance",
     "open_account",
     "out_of_district_rows",
     "overdue_tasks",
@@ -186,11 +257,16 @@ __all__ = [
     "release_xlsx",
     "reply_notice",
     "request_closure",
+    "reset_password",
     "resolve_session",
+    "restore_backup",
     "result",
     "results",
     "revoke_session",
+    "revoke_user_sessions",
     "series",
+    "set_role",
+    "set_unit",
     "snapshot_dates",
     "source_text",
     "stale",

@@ -33,6 +33,11 @@ def store() -> Store | None:
     return process.store()
 
 
+def clear_caches() -> None:
+    """Forget every cached result: after a restore the data version may repeat one the old file had."""
+    st.cache_data.clear()
+
+
 def data_key() -> tuple[str, int]:
     """(database path, data version): a cache key that every import moves on."""
     s = store()

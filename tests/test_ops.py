@@ -243,3 +243,44 @@ def test_after_the_server_stops(db: Path, served: dict[str, Any], tmp_path: Path
         holder.wait()
         assert holder.stdout is not None
         holder.stdout.close()
+
+
+def test_the_server_starts_one_scheduler_however_often_asked(
+    tiny_duck: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """lifecycle.start_scheduler from several threads at once: one scheduler thread, one catch-up run per job;
+    stop() ends it and a later start makes a new one."""
+    import threading
+
+    from dashboard import lifecycle, process
+
+    monkeypatch.setattr(process, "store", lambda: tiny_duck)
+    monkeypatch.setenv("KPI_BACKUP_DIR", str(tmp_path / "backups"))
+    monkeypatch.setenv("KPI_SECRETS", str(tmp_path / "none.toml"))
+    monkeypatch.delenv("KPI_SCHEDULER", raising=False)
+    results: list[bool] = []
+    threads = [threading.Thread(target=lambda: results.append(lifecycle.start_scheduler())) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert sorted(results) == [False, False, False, True]
+        running = lifecycle.scheduler()
+        assert running is not None and running.running
+        deadline = time.monotonic() + 60
+        while (
+            time.monotonic() < deadline
+            and len(tiny_duck.execute("SELECT 1 FROM job_runs WHERE outcome <> 'running'")) < 3
+        ):
+            time.sleep(0.2)
+        assert sorted(tiny_duck.execute("SELECT job, attempt, triggered_by FROM job_runs")) == [
+            ("backup", 1, "catch-up"),
+            ("briefing", 1, "catch-up"),
+            ("snapshot", 1, "catch-up"),
+        ]
+    finally:
+        lifecycle.stop()
+    assert lifecycle.scheduler() is None and not running.running
+    monkeypatch.setenv("KPI_SCHEDULER", "off")
+    assert lifecycle.start_scheduler() is False

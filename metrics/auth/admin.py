@@ -1,19 +1,169 @@
-"""Administration done by a signed-in person: the same operations as `kpi backup`, with the permission
-checked first (storage knows nothing of principals; the layers put the check here).
+"""Administration done by a signed-in person: the same operations as `kpi backup` and `kpi restore`, with the
+permission checked first (storage knows nothing of principals; the layers put the check here), refusals in
+the access log and every backup or restore in the change log (docs/admin.md).
+
+A restore replaces the database file under the running server, so the caller passes `swap`: the function
+that closes the process's Store, runs the file swap, and opens the new file with every other user held off
+(the dashboard's is `dashboard.process.replace_database`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from metrics.auth.access import Principal, check
-from metrics.storage.backup import backup
-from metrics.storage.store import Store
+from metrics.auth.access import Principal
+from metrics.auth.access_log import guarded, record_access
+from metrics.contract.errors import KpiError
+from metrics.storage import changelog, clock
+from metrics.storage.backup import Restored, backup, backup_schema_version, restore
+from metrics.storage.changelog import Action
+from metrics.storage.store import SCHEMA_VERSION, Store
 
-__all__ = ["backup_as"]
+__all__ = [
+    "CONFIRM_RESTORE",
+    "AdminError",
+    "BackupFile",
+    "Swap",
+    "backup_as",
+    "backup_content",
+    "backup_now",
+    "backups_folder",
+    "list_backup_files",
+    "restore_as",
+]
+
+CONFIRM_RESTORE = "确认恢复"
+# Backups made from the admin page; the scheduler's daily backups sit in the same folder under names of its own.
+MANUAL_PREFIX = "manual-"
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]{0,199}")
+
+# swap(replace) → (what replace returned, the Store now open on the database file)
+Swap = Callable[[Callable[[Path], Restored]], tuple[Restored, Store]]
+
+
+class AdminError(KpiError, ValueError):
+    """An admin request that cannot be carried out (an unknown backup, a missing confirmation); Chinese."""
+
+
+@dataclass(frozen=True)
+class BackupFile:
+    """A backup file in the backups folder, as the admin page lists it."""
+
+    name: str
+    path: Path
+    size_bytes: int
+    modified_at: dt.datetime  # naive Beijing time (docs/time.md)
+
+
+def backups_folder(db: Path | None) -> Path:
+    """Where backups go: KPI_BACKUP_DIR, else `<database folder>/backups` (the scheduler's folder too)."""
+    env = os.environ.get("KPI_BACKUP_DIR")
+    return Path(env) if env else (Path(db).resolve().parent if db is not None else Path("data")) / "backups"
 
 
 def backup_as(store: Store, principal: Principal, out: Path, *, overwrite: bool = False) -> dict[str, int]:
-    """`backup` for the app: administrators only (permission backup.run); returns rows per table copied."""
-    check(principal, "backup.run")
+    """`backup` for the app: administrators only (permission backup.run, a refusal is logged); rows per table."""
+    guarded(store, principal, "backup.run")
     return backup(store, out, overwrite=overwrite)
+
+
+def _beijing(timestamp: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(timestamp, tz=clock.TIMEZONE).replace(tzinfo=None)
+
+
+def list_backup_files(store: Store, principal: Principal, folder: Path) -> list[BackupFile]:
+    """The `*.duckdb` files in the backups folder, newest first (administrators only)."""
+    guarded(store, principal, "backup.run")
+    if not folder.is_dir():
+        return []
+    found = []
+    for p in folder.glob("*.duckdb"):
+        if p.is_file() and _SAFE_NAME.fullmatch(p.name):
+            st = p.stat()
+            found.append(BackupFile(p.name, p, st.st_size, _beijing(st.st_mtime)))
+    return sorted(found, key=lambda b: (b.modified_at, b.name), reverse=True)
+
+
+def _in_folder(folder: Path, name: str) -> Path:
+    """The backup `name` inside `folder`: a plain file name, never a path that leaves the folder."""
+    if not isinstance(name, str) or not _SAFE_NAME.fullmatch(name) or not name.endswith(".duckdb"):
+        raise AdminError(f"备份文件名无效：{name!r}")
+    path = folder / name
+    if not path.is_file():
+        raise AdminError(f"备份文件不存在：{name}")
+    return path
+
+
+def backup_now(store: Store, principal: Principal, folder: Path) -> BackupFile:
+    """Make a backup into the backups folder now, named for the time, and write it to the change log."""
+    guarded(store, principal, "backup.run")
+    now = clock.now()
+    out = folder / f"{MANUAL_PREFIX}kpi-{now:%Y%m%d-%H%M%S}.duckdb"
+    n = 1
+    while out.exists():
+        n += 1
+        out = folder / f"{MANUAL_PREFIX}kpi-{now:%Y%m%d-%H%M%S}-{n}.duckdb"
+    counts = backup(store, out)
+    with store.transaction() as cur:
+        changelog.record(
+            cur,
+            principal.user,
+            "database",
+            out.name,
+            Action.BACKUP,
+            None,
+            {"file": out.name, "tables": len(counts), "rows": sum(counts.values())},
+        )
+    st = out.stat()
+    return BackupFile(out.name, out, st.st_size, _beijing(st.st_mtime))
+
+
+def backup_content(store: Store, principal: Principal, folder: Path, name: str) -> bytes:
+    """The bytes of one backup file, for download (administrators only; the access log records it)."""
+    guarded(store, principal, "backup.run")
+    path = _in_folder(folder, name)
+    with store.transaction() as cur:
+        record_access(cur, clock.now(), principal, "backup.download", True, None, name)
+    return path.read_bytes()
+
+
+def restore_as(
+    store: Store, principal: Principal, folder: Path, name: str, confirmation: str, *, swap: Swap
+) -> tuple[Restored, Store]:
+    """Replace the database by the backup `name` (administrators only, with `confirmation` = the backup's name
+    or 确认恢复). The current file is kept beside it as `<db>.before-restore-<time>`; the restore is written to
+    the restored database's change log and access log, and its data version moves on. Returns what the
+    restore did and the Store now open on the database."""
+    guarded(store, principal, "backup.restore")
+    path = _in_folder(folder, name)
+    if not isinstance(confirmation, str) or confirmation.strip() not in (name, CONFIRM_RESTORE):
+        raise AdminError(f"请输入备份文件名 {name} 或“{CONFIRM_RESTORE}”以确认恢复。")
+    if store.path is None:
+        raise AdminError("内存数据库不能从备份恢复。")
+    version = backup_schema_version(path)  # a broken or foreign file is refused before anyone is paused
+    if version > SCHEMA_VERSION:
+        raise AdminError(f"备份文件的数据库结构版本为 {version}，高于本程序支持的 {SCHEMA_VERSION}，不能恢复。")
+    restored, reopened = swap(lambda db: restore(path, db, force=True))
+    with reopened.transaction() as cur:
+        changelog.record(
+            cur,
+            principal.user,
+            "database",
+            Path(reopened.path or "").name,
+            Action.RESTORE,
+            {"kept_as": restored.previous.name if restored.previous else None},
+            {
+                "backup": name,
+                "schema_version": restored.schema_version,
+                "tables": len(restored.counts),
+                "rows": sum(restored.counts.values()),
+            },
+        )
+        record_access(cur, clock.now(), principal, "backup.restore", True, None, f"从备份 {name} 恢复")
+        Store.bump_data_version(cur)
+    return restored, reopened

@@ -19,6 +19,7 @@ from metrics.ingest.load import ImportReport, import_parsed
 from metrics.ingest.uploads import upload
 from metrics.ingest.worker import parse_isolated
 from metrics.kpi.snapshots import take_snapshot
+from metrics.ops.endpoint import ADMIN_PAGE_ZH
 from metrics.storage.backup import backup as backup_file
 from metrics.storage.store import Store
 
@@ -26,8 +27,6 @@ __all__ = ["ADMIN_PAGE_ZH", "Actor", "backup", "import_file", "report_json", "sn
 
 Actor = Principal | str
 
-# Where the same actions are in the app (the admin page, url path /admin; docs/server.md).
-ADMIN_PAGE_ZH = "看板的“系统管理”页面（/admin）"
 
 
 def snapshot(store: Store, actor: Actor, day: dt.date, *, replace: bool = False) -> dict[str, Any]:

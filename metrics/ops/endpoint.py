@@ -26,6 +26,7 @@ from typing import Any
 from metrics.contract.errors import KpiError
 
 __all__ = [
+    "ADMIN_PAGE_ZH",
     "CONNECT_TIMEOUT",
     "RESPONSE_TIMEOUT",
     "ServerRefused",
@@ -40,6 +41,9 @@ __all__ = [
     "token_matches",
 ]
 
+# Where the same actions are in the app (the admin page, url path /admin): what a command says when it cannot
+# reach the server. Here, in a light module, so the CLI can name it without loading the commands' code.
+ADMIN_PAGE_ZH = "看板的“系统管理”页面（/admin）"
 CONNECT_TIMEOUT = 3.0
 # A command gives up waiting for the server's answer after this long: with the connect time it stays under the
 # 20 s the issue allows (a long backup may still finish in the server; the admin page shows it).

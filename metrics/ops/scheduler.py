@@ -189,7 +189,8 @@ class Scheduler:
         for job in self.jobs.values():
             due = latest_due(job, now)
             trigger = "catch-up" if due < self._started_at else "schedule"
-            run_id = claim(store, job.name, due, trigger, now, backoff=job.backoff or BACKOFF)
+            # the pass's `now` picks the due times; the claim stamps its own start (jobs run one after another)
+            run_id = claim(store, job.name, due, trigger, self.now(), backoff=job.backoff or BACKOFF)
             if run_id is None:
                 continue
             if job.catch_up_within is not None and now - due > job.catch_up_within:

@@ -1,0 +1,312 @@
+"""The admin page 系统管理 and its services: every admin function refuses a non-admin (and logs it), account
+changes and backups go to the change log, a restore brings the backup's data back with the service paused
+and no cached result of the old file served after it, and the page renders its sections for an admin only."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+from streamlit.testing.v1 import AppTest
+
+import metrics.auth.passwords as passwords_mod
+from dashboard import process, service
+from metrics.auth import admin, admin_accounts
+from metrics.auth.access import AccessDenied, Principal
+from metrics.auth.users import UserError, add_user, list_users
+from metrics.storage import clock
+from metrics.storage.backup import Restored
+from metrics.storage.store import Store
+from tests.support import insert
+
+AS_OF = dt.date(2026, 11, 21)
+AT = dt.datetime(2026, 11, 21, 10, 0)
+APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
+ADMIN = Principal("admin", "admin")
+OFFICE = Principal("office", "office")
+HRSS = Principal("hrss", "department", unit="区人力社保局", district="通州区")
+PW = "Vq7!plateau-orchid-42"
+
+
+@pytest.fixture(autouse=True)
+def fast_hasher(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Still argon2id, but cheap."""
+    monkeypatch.setattr(passwords_mod, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+def _events(n: int, prefix: str = "E") -> list[dict[str, Any]]:
+    return [
+        {
+            "event_id": f"{prefix}{i}",
+            "district": "通州区",
+            "event_type": "招聘会",
+            "event_date": dt.date(2026, 1 + i % 10, 5),
+            "title": "招聘会",
+            "organiser": "区人力社保局",
+        }
+        for i in range(n)
+    ]
+
+
+@pytest.fixture
+def admin_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A database with 10 events and one account per role; served to the dashboard as KPI_DB, backups beside."""
+    db = tmp_path / "data" / "kpi.duckdb"
+    with Store.open(db) as store, clock.pinned(AT):
+        insert(store, "events", _events(10))
+        for name, role, unit, district in (
+            ("leader", "leader", None, None),
+            ("office", "office", None, None),
+            ("hrss", "department", "区人力社保局", "通州区"),
+            ("admin", "admin", None, None),
+        ):
+            add_user(store, None, name, role, unit=unit, district=district)
+    monkeypatch.setenv("KPI_DB", str(db))
+    monkeypatch.delenv("KPI_BACKUP_DIR", raising=False)
+    yield db
+
+
+def refusals(store: Store, user: str) -> list[str]:
+    return [a for (a,) in store.execute("SELECT action FROM access_log WHERE NOT allowed AND user_name = ?", [user])]
+
+
+def changes(store: Store, action: str) -> list[tuple[Any, ...]]:
+    return store.execute(
+        "SELECT user_name, entity, entity_key, old_values, new_values FROM change_log WHERE action = ? "
+        "ORDER BY change_id",
+        [action],
+    )
+
+
+def _no_swap(replace: Callable[[Path], Restored]) -> tuple[Restored, Store]:
+    raise AssertionError("a refused restore must not touch the database")
+
+
+# --------------------------------------------------------------------------- refusals, at the service layer
+
+ADMIN_CALLS: dict[str, Callable[[Store, Principal, Path], object]] = {
+    "account_table": lambda s, p, f: admin_accounts.account_table(s, p),
+    "add_user": lambda s, p, f: add_user(s, p, "new.user", "leader", password=PW),
+    "set_role": lambda s, p, f: admin_accounts.set_role(s, p, "leader", "office"),
+    "set_unit": lambda s, p, f: admin_accounts.set_unit(s, p, "hrss", "区商务局", "通州区"),
+    "list_backups": lambda s, p, f: admin.list_backup_files(s, p, f),
+    "backup_now": lambda s, p, f: admin.backup_now(s, p, f),
+    "backup_content": lambda s, p, f: admin.backup_content(s, p, f, "x.duckdb"),
+    "restore": lambda s, p, f: admin.restore_as(s, p, f, "x.duckdb", admin.CONFIRM_RESTORE, swap=_no_swap),
+}
+
+
+@pytest.mark.parametrize("who", [OFFICE, HRSS, Principal("leader", "leader")], ids=lambda p: p.role)
+@pytest.mark.parametrize("call", list(ADMIN_CALLS))
+def test_every_admin_function_refuses_a_non_admin_and_logs_it(
+    tiny_duck: Store, tmp_path: Path, who: Principal, call: str
+) -> None:
+    folder = tmp_path / "backups"
+    before = list_users(tiny_duck, None)
+    with pytest.raises(AccessDenied):
+        ADMIN_CALLS[call](tiny_duck, who, folder)
+    assert len(refusals(tiny_duck, who.user)) == 1, call
+    assert list_users(tiny_duck, None) == before
+    assert not folder.exists()  # no backup made
+    assert tiny_duck.execute("SELECT count(*) FROM change_log") == [(0,)]
+
+
+# --------------------------------------------------------------------------- accounts
+
+
+def test_set_role_moves_unit_and_district_with_the_role_and_is_logged(admin_db: Path) -> None:
+    with Store.open(admin_db) as store:
+        changed = admin_accounts.set_role(store, ADMIN, "leader", "department", unit="区商务局", district="通州")
+        assert (changed.role, changed.unit, changed.district) == ("department", "区商务局", "通州区")
+        back = admin_accounts.set_role(store, ADMIN, "leader", "leader")
+        assert (back.role, back.unit, back.district) == ("leader", None, None)
+        with pytest.raises(UserError, match="单位和所属区"):
+            admin_accounts.set_role(store, ADMIN, "leader", "department", unit="区商务局")
+        with pytest.raises(UserError, match="不能指定"):
+            admin_accounts.set_role(store, ADMIN, "leader", "office", unit="区商务局")
+        with pytest.raises(UserError, match="最后一个"):
+            admin_accounts.set_role(store, ADMIN, "admin", "office")
+        rows = changes(store, "set_role")
+        assert [r[:3] for r in rows] == [("admin", "users", "leader")] * 2
+        assert '"unit": "区商务局"' in rows[0][4] and '"role": "leader"' in rows[0][3]
+
+
+def test_set_unit_only_for_departments(admin_db: Path) -> None:
+    with Store.open(admin_db) as store:
+        moved = admin_accounts.set_unit(store, ADMIN, "hrss", "区商务局", "西城区")
+        assert (moved.unit, moved.district) == ("区商务局", "西城区")
+        with pytest.raises(UserError, match="请先修改角色"):
+            admin_accounts.set_unit(store, ADMIN, "office", "区商务局", "西城区")
+        assert len(changes(store, "set_unit")) == 1
+
+
+def test_account_table_shows_last_sign_in_and_methods(admin_db: Path) -> None:
+    from metrics.auth.users import authenticate, reset_password
+
+    with Store.open(admin_db) as store, clock.pinned(AT):
+        reset_password(store, None, "office", PW)
+        assert authenticate(store, "office", PW) is not None
+        table = admin_accounts.account_table(store, ADMIN).set_index("user_name")
+    assert table.loc["office", "last_sign_in"] == AT
+    assert bool(table.loc["office", "has_password"]) and not bool(table.loc["leader", "has_password"])
+    assert table["last_sign_in"].isna().sum() == len(table) - 1
+    assert list(table.columns) == list(admin_accounts.ACCOUNT_COLUMNS[1:])
+
+
+# --------------------------------------------------------------------------- backups and restore
+
+
+def test_backup_now_lists_downloads_and_logs(admin_db: Path) -> None:
+    with clock.pinned(AT):
+        made = service.backup_now(ADMIN)
+    assert made.name == "manual-kpi-20261121-100000.duckdb"
+    assert made.path.parent == admin_db.parent / "backups"
+    assert [b.name for b in service.list_backups(ADMIN)] == [made.name]
+    assert service.backup_content(ADMIN, made.name) == made.path.read_bytes()
+    for bad in ("../kpi.duckdb", "/etc/passwd", "kpi.duckdb.wal", "missing.duckdb"):
+        with pytest.raises(service.AdminError):
+            service.backup_content(ADMIN, bad)
+    store = process.store()
+    assert store is not None
+    assert changes(store, "backup")[0][:3] == ("admin", "database", made.name)
+    assert store.execute("SELECT action, allowed, detail FROM access_log WHERE action = 'backup.download'") == [
+        ("backup.download", True, made.name)
+    ]
+
+
+def _event_count() -> int:
+    result = service.results(AS_OF)
+    return int(result.loc[result["kpi_id"] == "tz-recruitment-events", "actual"].iloc[0])
+
+
+def test_restore_brings_the_backup_back_and_no_cache_serves_the_old_file(admin_db: Path) -> None:
+    assert _event_count() == 10
+    made = service.backup_now(ADMIN)
+    store = process.store()
+    assert store is not None
+    insert(store, "events", _events(5, prefix="N"))
+    assert _event_count() == 15
+    version_after_insert = store.data_version()
+
+    with pytest.raises(service.AdminError, match="确认恢复"):
+        service.restore_backup(ADMIN, made.name, "yes")
+    assert process.store() is store  # nothing paused, nothing replaced
+
+    restored = service.restore_backup(ADMIN, made.name, made.name)
+    new = process.store()
+    assert new is not store and new is not None
+    assert new.count("events") == 10
+    assert restored.previous is not None and restored.previous.exists()
+    with Store.open(restored.previous, read_only=True) as kept:
+        assert kept.count("events") == 15  # the replaced database, kept aside
+    # the restored file's data version may equal one the old file had; no cached result of it survives
+    assert new.data_version() <= version_after_insert
+    assert _event_count() == 10
+    assert changes(new, "restore")[0][:2] == ("admin", "database")
+    assert f'"backup": "{made.name}"' in changes(new, "restore")[0][4]
+    assert new.execute("SELECT allowed FROM access_log WHERE action = 'backup.restore'") == [(True,)]
+
+
+def test_a_restore_by_typing_confirm_and_a_refused_one(admin_db: Path) -> None:
+    made = service.backup_now(ADMIN)
+    with pytest.raises(AccessDenied):
+        service.restore_backup(OFFICE, made.name, admin.CONFIRM_RESTORE)
+    store = process.store()
+    assert store is not None and refusals(store, "office") == ["backup.restore"]
+    service.restore_backup(ADMIN, made.name, admin.CONFIRM_RESTORE)
+    assert process.store() is not store
+
+
+def test_a_failed_restore_reopens_the_old_database(admin_db: Path) -> None:
+    folder = admin_db.parent / "backups"
+    folder.mkdir()
+    (folder / "broken.duckdb").write_bytes(b"not a database")
+    with pytest.raises(service.KpiError, match="无法读取备份文件"):
+        service.restore_backup(ADMIN, "broken.duckdb", admin.CONFIRM_RESTORE)
+    store = process.store()
+    assert store is not None and store.count("events") == 10
+
+
+# --------------------------------------------------------------------------- the page (AppTest)
+
+
+def run_admin(principal: Principal) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["as_of"] = AS_OF
+    at.session_state["principal"] = principal
+    at.run()
+    if principal.role == "admin":
+        at.switch_page("views/admin.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_admin_page_renders_its_sections_for_an_admin(admin_db: Path) -> None:
+    at = run_admin(ADMIN)
+    assert at.title[0].value == "系统管理"
+    assert [tab.label for tab in at.tabs] == ["账号", "订阅", "定时任务", "备份", "邮件测试"]
+    table = at.dataframe[0].value
+    assert set(table["user_name"]) == {"leader", "office", "hrss", "admin"}
+    assert dict(zip(table["user_name"], table["role_label"], strict=True))["hrss"] == "部门"
+    at.button(key="adm_backup_now").click().run()
+    assert not at.exception, at.exception
+    assert any("立即备份 manual-kpi-" in s.value.replace("\\", "") for s in at.success)
+
+
+def test_the_admin_page_adds_an_account_and_refuses_a_weak_or_mismatched_password(admin_db: Path) -> None:
+    at = run_admin(ADMIN)
+    at.text_input(key="adm_add_name").input("zhang.san")
+    at.text_input(key="adm_add_pw").input(PW)
+    at.text_input(key="adm_add_pw2").input(PW + "x")
+    at.button(key="adm_add_btn").click().run()
+    assert [e.value for e in at.error] == ["两次输入的密码不一致。"]
+    at.text_input(key="adm_add_pw").input("aaaaaaaaaa")
+    at.text_input(key="adm_add_pw2").input("aaaaaaaaaa")
+    at.button(key="adm_add_btn").click().run()
+    assert at.error, "a weak password must be refused"
+    at.text_input(key="adm_add_pw").input(PW)
+    at.text_input(key="adm_add_pw2").input(PW)
+    at.button(key="adm_add_btn").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "zhang.san" in set(at.dataframe[0].value["user_name"])
+
+
+def test_the_admin_page_is_refused_to_the_office_and_logged(admin_db: Path) -> None:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["as_of"] = AS_OF
+    at.session_state["principal"] = OFFICE
+    at.run()
+    with pytest.raises(ValueError, match="admin"):  # not among the office's pages
+        at.switch_page("views/admin.py")
+    at2 = AppTest.from_file(APP, default_timeout=60)
+    at2.session_state["as_of"] = AS_OF
+    at2.session_state["principal"] = OFFICE
+    at2.session_state["after_login"] = ("admin", {})  # a link to the admin page, followed after signing in
+    at2.run()
+    assert not at2.exception, at2.exception
+    assert any("系统管理" in e.value for e in at2.error)
+    store = process.store()
+    assert store is not None and "users.manage" in refusals(store, "office")
+
+
+def test_other_users_see_maintenance_while_a_restore_runs(admin_db: Path) -> None:
+    seen: list[str] = []
+
+    def during(db: Path) -> Restored:
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.session_state["as_of"] = AS_OF
+        at.session_state["principal"] = Principal("leader", "leader")
+        at.run()
+        seen.extend(i.value for i in at.info)
+        assert not at.exception and not at.metric  # no page ran against the half-swapped database
+        return Restored(db=db, counts={}, previous=None, schema_version=0)
+
+    process.store()
+    process.replace_database(during)
+    assert seen == ["系统维护中：管理员正在恢复数据备份，请稍候片刻再刷新页面。"]
+    at = run_admin(Principal("leader", "leader"))
+    assert at.metric  # the overview runs again after the pause
