@@ -203,6 +203,17 @@ STRINGS: dict[str, dict[str, str]] = {
     "col_new_rows": {"zh": "新增", "en": "New"},
     "col_changed_rows": {"zh": "更新", "en": "Changed"},
     "col_unchanged_rows": {"zh": "未变", "en": "Unchanged"},
+    "col_accepted_warnings": {"zh": "已确认的异常值提示", "en": "Outlier warnings accepted"},
+    "col_accepted_by": {"zh": "确认人", "en": "Accepted by"},
+    "col_outlier": {"zh": "异常值提示", "en": "Outlier warning"},
+    "outliers_found": {
+        "zh": "发现 {n} 条异常值提示：以下数字与本区近12个月的数据差别很大，请逐条核对。确认无误后方可导入。",
+        "en": "{n} outlier warning(s): these numbers differ greatly from the district's last 12 months. Check each; the file is imported only once you confirm.",
+    },
+    "outliers_confirm": {
+        "zh": "我已逐条核对以上异常值提示，数据无误，确认导入",
+        "en": "I have checked each warning above and the data are correct",
+    },
     "col_file": {"zh": "文件", "en": "File"},
     "col_row": {"zh": "行号", "en": "Row"},
     "col_column": {"zh": "列", "en": "Column"},

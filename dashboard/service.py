@@ -48,9 +48,10 @@ from metrics.auth.web_sessions import SessionEnd
 from metrics.catalogue import Catalogue, source_text
 from metrics.contract.errors import KpiError
 from metrics.contract.records import DISTRICTS
-from metrics.ingest import errors_to_frame
+from metrics.ingest import Outlier, ParsedFile, WarningsNotAccepted, errors_to_frame
 from metrics.ingest import uploads as _uploads
 from metrics.ingest.guard import MAX_UPLOAD_MB
+from metrics.ingest.read import UPLOAD_EXTENSIONS
 from metrics.ingest.templates import errors_xlsx, template_xlsx
 from metrics.ingest.uploads import out_of_district_rows
 from metrics.ingest.worker import parse_isolated
@@ -62,6 +63,7 @@ from metrics.releases import service as _releases
 from metrics.releases.disclosure import DEFAULT_THRESHOLD, MIN_THRESHOLD
 from metrics.releases.export import chart_png, charts_available, press_pack, release_csv, release_xlsx, statements_text
 from metrics.releases.service import Release, ReleaseError, dimension_label, release_label
+from metrics.reports.ceiling import standard_ceiling
 from metrics.reports.subsidy_text import standard_text
 from metrics.storage import clock
 from metrics.storage.backup import Restored
@@ -126,6 +128,13 @@ SCORECARD_COLUMNS = _scorecard.SCORECARD_COLUMNS
 # uploads
 upload = _bind(_uploads.upload)
 upload_history = _bind(_uploads.upload_history)
+upload_warnings = _bind(_uploads.upload_warnings)
+
+
+def outlier_warnings(principal: Principal, parsed: ParsedFile) -> list[Outlier]:
+    """The file's outlier warnings for the preview, with the catalogues' subsidy standards (docs/uploads.md)."""
+    return _uploads.outlier_warnings(_store(), principal, parsed, standard_ceiling(catalogues().values()))
+
 
 # releases
 snapshot_dates = _bind(_snapshots.snapshot_dates)
@@ -188,6 +197,7 @@ __all__ = [
     "ROLES",
     "SCORECARD_COLUMNS",
     "SESSION_COOKIE",
+    "UPLOAD_EXTENSIONS",
     "URGENCY",
     "AccessDenied",
     "AdminError",
@@ -202,6 +212,7 @@ __all__ = [
     "ReleaseError",
     "SessionEnd",
     "UserError",
+    "WarningsNotAccepted",
     "account_detail",
     "account_table",
     "accounts_under_attack",
@@ -245,6 +256,7 @@ __all__ = [
     "maintenance",
     "open_account",
     "out_of_district_rows",
+    "outlier_warnings",
     "overdue_tasks",
     "parse_isolated",
     "press_pack",
@@ -280,4 +292,5 @@ __all__ = [
     "today",
     "upload",
     "upload_history",
+    "upload_warnings",
 ]

@@ -4,7 +4,7 @@ empty cells, codes read as words. Shaping only; every frame comes from a metrics
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -178,12 +178,19 @@ def history_columns() -> dict[str, Any]:
         "new_rows": number("col_new_rows"),
         "changed_rows": number("col_changed_rows"),
         "unchanged_rows": number("col_unchanged_rows"),
+        "warnings_accepted": text("col_accepted_warnings"),
+        "accepted_by": text("col_accepted_by"),
     }
 
 
 def history_frame(history: pd.DataFrame, lang: str) -> pd.DataFrame:
     titles = {name: (rt.title_zh if lang == "zh" else name) for name, rt in RECORD_TYPES.items()}
     return history.assign(record_title=history["record_type"].map(titles).fillna(history["record_type"]))
+
+
+def outlier_frame(outliers: Sequence[Any], lang: str) -> pd.DataFrame:
+    """The outlier warnings of a file (metrics.ingest.outliers.Outlier), one message a row in the page's language."""
+    return pd.DataFrame({"message": [o.message_zh if lang == "zh" else o.message_en for o in outliers]})
 
 
 def error_labels() -> dict[str, str]:

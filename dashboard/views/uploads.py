@@ -1,9 +1,12 @@
-"""数据上传 Uploads: template, upload, preview and validation, errors as a sheet, confirm, history.
+"""数据上传 Uploads: template, upload, preview and validation, errors as a sheet, outlier warnings, confirm,
+history.
 
 A department uploads its own district's rows only: rows of another district are listed before the import
 button, and metrics.ingest.uploads refuses them again (and logs the attempt) whatever the page shows. The file is
 read in a worker process with memory, CPU and time limits (docs/uploads.md): a file too large or malformed
-is refused with its reason, and the server goes on.
+is refused with its reason, and the server goes on. A valid file whose numbers stand out from the
+district's history (metrics.ingest.outliers) lists its warnings, and is imported only once the user ticks that
+they have checked them; the warnings and who accepted them are kept with the upload (upload history).
 """
 
 from __future__ import annotations
@@ -15,10 +18,13 @@ from dashboard.components import workspace as ws
 from dashboard.i18n import lang, t
 from dashboard.service import (
     MAX_UPLOAD_MB,
+    UPLOAD_EXTENSIONS,
     AccessDenied,
+    WarningsNotAccepted,
     errors_to_frame,
     errors_xlsx,
     out_of_district_rows,
+    outlier_warnings,
     parse_isolated,
     template_xlsx,
     upload,
@@ -50,7 +56,7 @@ st.download_button(
 
 st.caption(t("upload_drag_hint"))
 file = st.file_uploader(
-    t("upload_file"), type=["xlsx", "csv"], key=f"upload_file_{record}", max_upload_size=MAX_UPLOAD_MB
+    t("upload_file"), type=list(UPLOAD_EXTENSIONS), key=f"upload_file_{record}", max_upload_size=MAX_UPLOAD_MB
 )
 if file is not None:
     # Parsed once per uploaded file: the reruns of this page (the confirm button) reuse the result.
@@ -68,6 +74,7 @@ if file is not None:
             st.error(t("upload_limits_misconfigured").format(reason=exc))
             st.stop()
         st.session_state["upload_parsed"], st.session_state["upload_parsed_key"] = parsed, key
+        st.session_state.pop("upload_outliers", None)
         bar.empty()
     for w in parsed.warnings:
         st.caption(f"{t('warnings')}：{w}")
@@ -91,10 +98,23 @@ if file is not None:
         st.caption(t("preview"))
         shown = {c: v for c, v in ws.preview_columns(parsed.record_type, L).items() if c not in parsed.absent_columns}
         ws.show(parsed.table.slice(0, 20).to_pandas(), shown)
-        if st.button(t("confirm_import"), type="primary", key=f"confirm_{parsed.sha256}"):
+        outliers = st.session_state.get("upload_outliers")
+        if outliers is None:  # against the store as it is now; once per parsed file
+            outliers = st.session_state["upload_outliers"] = outlier_warnings(principal, parsed)
+        accepted = False
+        if outliers:
+            st.warning(t("outliers_found").format(n=len(outliers)))
+            ws.show_static(ws.outlier_frame(outliers, L), {"message": t("col_outlier")})
+            accepted = st.checkbox(t("outliers_confirm"), key=f"accept_{parsed.sha256}")
+        if st.button(
+            t("confirm_import"),
+            type="primary",
+            key=f"confirm_{parsed.sha256}",
+            disabled=bool(outliers) and not accepted,
+        ):
             try:
-                report = upload(principal, parsed)
-            except AccessDenied as exc:  # refused (and logged) by the service, e.g. another district's record
+                report = upload(principal, parsed, outliers=outliers, accept=accepted)
+            except (AccessDenied, WarningsNotAccepted) as exc:  # refused by the service (a refusal is logged)
                 st.error(str(exc))
             else:
                 summary = report.summary_zh() if L == "zh" else report.summary_en()

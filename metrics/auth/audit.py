@@ -49,6 +49,7 @@ HISTORY_COLUMNS = (
 ACTION_LABELS_ZH: dict[Action, str] = {
     Action.INSERT: "新增",
     Action.UPDATE: "修改",
+    Action.ACCEPT_WARNINGS: "确认异常值提示后导入",
     Action.CREATE: "生成草稿",
     Action.PUBLISH: "发布",
     Action.DISCARD: "作废",
@@ -85,10 +86,12 @@ ENTITY_ZH: dict[str, str] = {
     "database": "数据库",
     "subscriptions": "周报邮件订阅",
     "job_runs": "定时任务",
+    "uploads": "数据上传",
 }
 # Fields of entities that are not record types (their labels are not in the data contract).
 FIELD_LABELS: dict[str, dict[str, str]] = {
     "releases": {"as_of": "数据截至", "state": "状态", "release_no": "发布编号", "content_hash": "内容校验值"},
+    "uploads": {"warnings": "已确认的异常值提示", "warning_count": "提示条数"},
 }
 EMPTY_ZH = "（空）"
 

@@ -199,8 +199,9 @@ def _district(v: Any) -> str:
     raise _fail("district", value=s, choices=_DISTRICT_LIST)
 
 
-_TRUE = frozenset({"是", "y", "yes", "1", "1.0", "true", "t", "√"})
-_FALSE = frozenset({"否", "n", "no", "0", "0.0", "false", "f", "×"})
+# As offices write them (docs/data-contract.md): 是/否, a tick or a cross (√ ✓ ✔ / × ✗ ✘), 有/无, and English.
+_TRUE = frozenset({"是", "y", "yes", "1", "1.0", "true", "t", "√", "✓", "✔", "有"})
+_FALSE = frozenset({"否", "n", "no", "0", "0.0", "false", "f", "×", "✗", "✘", "无", "没有"})
 
 
 def _bool(v: Any) -> bool:

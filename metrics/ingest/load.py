@@ -18,14 +18,23 @@ import pyarrow as pa
 
 from metrics.contract.errors import KpiError
 from metrics.contract.records import RECORD_TYPES, RecordType
+from metrics.ingest.outliers import Outlier, record_accepted
 from metrics.ingest.read import FileOutcome, ParsedFile, absent_note
 from metrics.ingest.validate import RowError, cell_text, rule_message_en
 from metrics.ingest.worker import parse_isolated
-from metrics.storage import changelog, clock, rollup
+from metrics.storage import changelog, clock
 from metrics.storage.changelog import Action
 from metrics.storage.store import Store
 
-__all__ = ["ImportReport", "KeptValuesConflict", "OutOfDistrict", "import_file", "import_parsed", "write_records"]
+__all__ = [
+    "ImportReport",
+    "KeptValuesConflict",
+    "OutOfDistrict",
+    "WarningsNotAccepted",
+    "import_file",
+    "import_parsed",
+    "write_records",
+]
 
 
 class OutOfDistrict(KpiError):
@@ -49,6 +58,19 @@ class KeptValuesConflict(KpiError):
         super().__init__(f"{len(errors)} row(s) break a rule with kept stored values")
 
 
+class WarningsNotAccepted(KpiError, ValueError):
+    """A file with outlier warnings (metrics.ingest.outliers) was to be imported without anyone accepting them.
+    Nothing is written: the app imports it once the user ticks the confirmation, `kpi import` with
+    --accept-warnings."""
+
+    def __init__(self, outliers: list[Outlier]):
+        self.outliers = outliers
+        super().__init__(
+            f"文件有 {len(outliers)} 条异常值提示，须确认后才能导入：{outliers[0].message_zh}",
+            f"The file has {len(outliers)} outlier warning(s) to accept before it is imported: {outliers[0].message_en}",
+        )
+
+
 @dataclass
 class ImportReport(FileOutcome):
     file: str
@@ -62,6 +84,8 @@ class ImportReport(FileOutcome):
     warnings: list[str] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     absent_columns: list[str] = field(default_factory=list)  # optional columns not in the file: stored values kept
+    outliers: list[Outlier] = field(default_factory=list)  # the outlier warnings accepted with the file
+    accepted_by: str | None = None  # who accepted them
 
     def summary_zh(self) -> str:
         if not self.ok:
@@ -106,6 +130,8 @@ def write_records(
     warnings: list[str] | None = None,
     keep: Sequence[str] = (),
     row_numbers: Sequence[int] | None = None,
+    outliers: Sequence[Outlier] = (),
+    accepted_by: str | None = None,
     _before_commit: Callable[[], None] | None = None,
 ) -> tuple[int, int, int, int | None]:
     """Upsert validated rows in one transaction; returns (new, changed, unchanged, upload_id or None).
@@ -118,7 +144,12 @@ def write_records(
     With `district` (a department's upload), every row must be of that district and may only replace records
     of that district; otherwise OutOfDistrict is raised and nothing is written. The check runs inside the
     write's transaction, so no other write can slip a record of another district in between.
+
+    `outliers` are the file's outlier warnings, which `accepted_by` accepted: they are stored with the upload
+    (upload_warnings, and a change-log row); WarningsNotAccepted without `accepted_by`, before anything is written.
     """
+    if outliers and not accepted_by:
+        raise WarningsNotAccepted(list(outliers))
     rt = RECORD_TYPES[record]
     cols = rt.column_names
     casts = ", ".join(f"CAST({c} AS {rt.column(c).sql_type}) AS {c}" for c in cols)
@@ -159,6 +190,7 @@ def write_records(
         ).fetchone()
         assert got is not None
         upload_id = int(got[0])
+        record_accepted(cur, upload_id, outliers, accepted_by or user, stamp)
         new_struct = "to_json(struct_pack(" + ", ".join(f"{c} := i.{c}" for c in cols) + "))"
         old_struct = "to_json(struct_pack(" + ", ".join(f"{c} := t.{c}" for c in cols) + "))"
         changelog.record_select(
@@ -174,7 +206,6 @@ def write_records(
             at=stamp,
         )
         sets = ", ".join(f"{c} = i.{c}" for c in cols if c not in rt.natural_key)
-        touched = rollup.touch(cur, rt.name, "_incoming")  # the days old and new rows fall on (docs/rollups.md)
         cur.execute(
             f"UPDATE {rt.name} AS t SET {sets}, upload_id = ? FROM _incoming i WHERE {on} AND ({differs})",  # noqa: S608
             [upload_id],
@@ -185,7 +216,6 @@ def write_records(
             f"WHERE NOT EXISTS (SELECT 1 FROM {rt.name} t WHERE {on})",
             [upload_id],
         )
-        rollup.refresh(cur, touched)
         cur.execute("DROP TABLE _incoming")
         store.bump_data_version(cur)
         if _before_commit is not None:
@@ -247,11 +277,20 @@ def _check_district(cur: duckdb.DuckDBPyConnection, rt: RecordType, on: str, dis
 
 
 def import_parsed(
-    store: Store, parsed: ParsedFile, *, user: str, unit: str | None = None, district: str | None = None
+    store: Store,
+    parsed: ParsedFile,
+    *,
+    user: str,
+    unit: str | None = None,
+    district: str | None = None,
+    outliers: Sequence[Outlier] = (),
+    accepted_by: str | None = None,
 ) -> ImportReport:
     """Write a parsed file if it has no errors; a file with errors writes nothing.
 
-    `district` confines the write to one district (see write_records; OutOfDistrict otherwise)."""
+    `district` confines the write to one district (see write_records; OutOfDistrict otherwise). `outliers` are
+    the file's outlier warnings (metrics.ingest.outliers.find_outliers): with any, `accepted_by` must name who
+    accepted them (WarningsNotAccepted otherwise), and they are stored with the upload."""
     report = ImportReport(
         parsed.file,
         parsed.record_type,
@@ -275,11 +314,15 @@ def import_parsed(
             warnings=parsed.warnings,
             keep=parsed.absent_columns,
             row_numbers=parsed.row_numbers,
+            outliers=outliers,
+            accepted_by=accepted_by,
         )
     except KeptValuesConflict as exc:
         report.errors = exc.errors
         return report
     report.rows = parsed.table.num_rows
+    if report.upload_id is not None:
+        report.outliers, report.accepted_by = list(outliers), accepted_by if outliers else None
     return report
 
 

@@ -1,4 +1,4 @@
-"""Read an uploaded XLSX or CSV file into the validated rows of one record type.
+"""Read an uploaded XLSX, XLS or CSV file into the validated rows of one record type.
 
 Chooses the sheet or decodes the CSV, skips title rows down to the header row, maps Chinese or English
 headers to the columns of metrics.contract.records, fills merged cells, and hands the rows to validate.py.
@@ -26,14 +26,17 @@ from typing import Any
 
 import charset_normalizer
 import pyarrow as pa
-from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum
+from python_calamine import CalamineSheet, CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum
 
 from metrics.contract.records import RECORD_TYPES, Column, RecordType
+from metrics.ingest.footer import FootKind, foot_kind, split_foot
 from metrics.ingest.guard import REFUSED_EN, REFUSED_ZH
+from metrics.ingest.guard_xls import OLE_MAGIC as _OLE_MAGIC  # old .xls, and also any password-protected .xlsx
 from metrics.ingest.validate import RowError, cell_text, validate_rows
 
 __all__ = [
     "HEADER_SCAN_ROWS",
+    "UPLOAD_EXTENSIONS",
     "ParsedFile",
     "RowError",
     "absent_note",
@@ -46,9 +49,10 @@ __all__ = [
 HEADER_SCAN_ROWS = 30  # the header row must be among the first 30 rows
 SEQUENCE_HEADER = "序号"  # a row-number column, ignored wherever it stands
 XLSX_EXTENSIONS = (".xlsx", ".xlsm")
+XLS_EXTENSION = ".xls"  # legacy Excel (BIFF8): python-calamine reads it like .xlsx
+UPLOAD_EXTENSIONS = ("xlsx", "xls", "csv")  # what the upload page offers
 
 _ZIP_MAGIC = b"PK\x03\x04"
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls, and also any password-protected .xlsx
 _ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
 _SAVE_AS_ZH = "请在 Excel 或 WPS 中另存为 .xlsx 或 .csv 后重新上传"
 _SAVE_AS_EN = "save it as .xlsx or .csv in Excel or WPS and upload again"
@@ -252,7 +256,10 @@ class _Grid:
     warnings: list[str] = field(default_factory=list)
 
 
-def _choose_sheet(wb: CalamineWorkbook, rt: RecordType) -> tuple[int, list[str]]:
+def _choose_sheet(wb: CalamineWorkbook, rt: RecordType) -> tuple[CalamineSheet, list[str]]:
+    """The sheet to read: one named after the record type (就业安置记录, placements; or a name holding it, such as
+    10月就业安置记录表), else the first sheet whose first rows hold the record type's header (the first sheet is
+    often 填表说明), else the first sheet; a warning says which when the workbook has several."""
     sheets = [
         (i, m.name)
         for i, m in enumerate(wb.sheets_metadata)
@@ -261,20 +268,29 @@ def _choose_sheet(wb: CalamineWorkbook, rt: RecordType) -> tuple[int, list[str]]
     wanted = {header_key(rt.name), header_key(rt.title_zh)}
     for i, name in sheets:
         if header_key(name) in wanted:
-            return i, []
-    i, name = sheets[0]
-    if len(sheets) > 1:
-        return i, [f"工作簿有 {len(sheets)} 个工作表，已读取第一个工作表「{name}」"]
-    return i, []
+            return wb.get_sheet_by_index(i), []
+    for i, name in sheets:
+        if any(w in header_key(name) for w in wanted):
+            return wb.get_sheet_by_index(i), []
+    first_index, first_name = sheets[0]
+    if len(sheets) == 1:
+        return wb.get_sheet_by_index(first_index), []
+    for i, name in sheets:
+        sheet = wb.get_sheet_by_index(i)
+        if _find_header(rt, list(itertools.islice(sheet.iter_rows(), HEADER_SCAN_ROWS))) is not None:
+            if i == first_index:
+                break
+            return sheet, [f"工作簿有 {len(sheets)} 个工作表，已读取表头为「{rt.title_zh}」的工作表「{name}」"]
+    return wb.get_sheet_by_index(first_index), [f"工作簿有 {len(sheets)} 个工作表，已读取第一个工作表「{first_name}」"]
 
 
-def _xlsx_grid(data: bytes, rt: RecordType) -> _Grid:
+def _workbook_grid(data: bytes, rt: RecordType) -> _Grid:
+    """An .xlsx, .xlsm or .xls workbook's chosen sheet (python-calamine reads each format alike)."""
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
         if not wb.sheet_names:
             raise _FileProblem("文件为空：工作簿中没有工作表", "The workbook has no worksheets")
-        index, warnings = _choose_sheet(wb, rt)
-        sheet = wb.get_sheet_by_index(index)
+        sheet, warnings = _choose_sheet(wb, rt)
         rows = sheet.to_python(skip_empty_area=False)
         merges = [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or [])]
     except PasswordError:
@@ -358,33 +374,42 @@ def _read_grid(data: bytes, file_name: str, rt: RecordType) -> _Grid:
     is_zip, is_ole = data.startswith(_ZIP_MAGIC), data.startswith(_OLE_MAGIC)
     if is_ole and _ENCRYPTED_MARK in data:
         raise _password_problem()
+    if is_ole:  # a legacy .xls (python-calamine reads BIFF8 with the same rules as .xlsx), whatever its name
+        grid = _workbook_grid(data, rt)
+        if ext != ".xls":
+            grid.warnings.insert(0, f"文件扩展名为 {ext or '（无）'}，但内容是旧版 Excel（.xls）工作簿，已按 .xls 读取")
+        return grid
     if ext in XLSX_EXTENSIONS:
-        if is_ole:
-            raise _FileProblem(
-                f"文件实际是旧版 Excel（.xls）格式，只是扩展名为 {ext}。{_SAVE_AS_ZH}",
-                f"The file is an old .xls workbook named {ext}; {_SAVE_AS_EN}",
-            )
         if not is_zip:
             raise _FileProblem(
                 f"文件已损坏或不是有效的 Excel 工作簿，无法读取。{_SAVE_AS_ZH}",
                 f"The file is damaged or not a valid Excel workbook; {_SAVE_AS_EN}",
             )
-        return _xlsx_grid(data, rt)
-    if ext in (".csv", ".xls") and is_zip:  # a renamed .xlsx: read it as what it is
-        grid = _xlsx_grid(data, rt)
+        return _workbook_grid(data, rt)
+    if ext in (".csv", XLS_EXTENSION) and is_zip:  # a renamed .xlsx: read it as what it is
+        grid = _workbook_grid(data, rt)
         grid.warnings.insert(0, f"文件扩展名为 {ext}，但内容是 .xlsx 工作簿，已按 .xlsx 读取")
         return grid
-    if ext == ".csv" and not is_ole:
+    if ext == ".csv":
         return _csv_grid(data, rt)
-    if ext == ".xls" or is_ole:
+    if ext == XLS_EXTENSION:
+        if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):  # a web page saved as .xls by some systems
+            raise _FileProblem(
+                f"文件扩展名为 .xls，但内容是网页（HTML）表格，无法读取。{_SAVE_AS_ZH}",
+                f"The file is named .xls but holds a web page (HTML table); {_SAVE_AS_EN}",
+            )
+        if b"\x00" not in data[:4096]:  # tab-separated text named .xls, as many systems export
+            grid = _csv_grid(data, rt)
+            grid.warnings.insert(0, "文件扩展名为 .xls，但内容是文本表格，已按 CSV 读取")
+            return grid
         raise _FileProblem(
-            f"不支持旧版 Excel（.xls）文件。{_SAVE_AS_ZH}",
-            f"Old Excel (.xls) files are not supported; {_SAVE_AS_EN}",
+            f"文件已损坏或不是有效的 Excel 工作簿，无法读取。{_SAVE_AS_ZH}",
+            f"The file is damaged or not a valid Excel workbook; {_SAVE_AS_EN}",
         )
     shown = ext or "（无扩展名）"
     raise _FileProblem(
-        f"不支持的文件类型 {shown}，只接受 .xlsx 或 .csv 文件。{_SAVE_AS_ZH}",
-        f"Unsupported file type {ext or '(none)'}; only .xlsx and .csv are accepted; {_SAVE_AS_EN}",
+        f"不支持的文件类型 {shown}，只接受 .xlsx、.xls 或 .csv 文件。{_SAVE_AS_ZH}",
+        f"Unsupported file type {ext or '(none)'}; only .xlsx, .xls and .csv are accepted; {_SAVE_AS_EN}",
     )
 
 
@@ -413,8 +438,11 @@ def _is_blank(v: Any) -> bool:
     return v is None or (type(v) is str and (v == "" or v.isspace()))
 
 
-def _data_rows(grid: _Grid, layout: _Layout, header: int) -> tuple[list[dict[str, Any]], list[int]]:
-    """Row dicts (column name → raw cell) below the header, blank rows skipped, merged ranges filled."""
+def _data_rows(
+    grid: _Grid, layout: _Layout, header: int
+) -> tuple[list[dict[str, Any]], list[int], list[FootKind | None]]:
+    """Row dicts (column name → raw cell) below the header, blank rows skipped, merged ranges filled; with each
+    row, whether it is a totals or notes row (metrics.ingest.footer) by its first non-empty cell."""
     rows = grid.rows
     positions = list(layout.columns.items())
     # Blankness is judged before filling merges: a row that only a merged 所属区 reaches is still blank.
@@ -433,6 +461,7 @@ def _data_rows(grid: _Grid, layout: _Layout, header: int) -> tuple[list[dict[str
 
     dicts: list[dict[str, Any]] = []
     numbers: list[int] = []
+    kinds: list[FootKind | None] = []
     lines = grid.line_numbers
     names = [name for name, _ in positions]
     width = max((j for _, j in positions), default=-1) + 1
@@ -446,7 +475,34 @@ def _data_rows(grid: _Grid, layout: _Layout, header: int) -> tuple[list[dict[str
             continue
         dicts.append(dict(zip(names, values, strict=True)))
         numbers.append(lines[r] if lines is not None else r + 1)
-    return dicts, numbers
+        kinds.append(foot_kind(rows[r]))
+    return dicts, numbers, kinds
+
+
+def _leave_out_foot(
+    rows: list[dict[str, Any]], numbers: list[int], kinds: list[FootKind | None], file_name: str
+) -> tuple[list[dict[str, Any]], list[int], list[str], list[RowError]]:
+    """The data rows without the totals and notes rows at their end (each with a warning); a totals row with data
+    after it is an error of its own, and is not validated as data."""
+    if not any(kinds):
+        return rows, numbers, [], []
+    foot = split_foot(kinds, numbers)
+    errors: list[RowError] = []
+    for i in foot.misplaced_totals:
+        errors.append(
+            RowError(
+                file_name,
+                numbers[i],
+                None,
+                None,
+                "合计行只能是数据的最后一行：其后还有数据行。请删除该合计行，或把它移到所有数据之后",
+                "A totals row (合计) must be the last row of the data; there are data rows after it. Delete it "
+                "or move it below all the data",
+            )
+        )
+    drop = foot.skipped | set(foot.misplaced_totals)
+    kept = [i for i in range(len(rows)) if i not in drop]
+    return [rows[i] for i in kept], [numbers[i] for i in kept], foot.warnings, errors
 
 
 def _unlabelled_data_warning(grid: _Grid, layout: _Layout, header: int) -> list[str]:
@@ -523,13 +579,17 @@ def parse_bytes(
         if header is None:
             raise _missing_columns_problem(rt, head)
         layout = _layout(rt, head[header])
-        rows, numbers = _data_rows(grid, layout, header)
-        if not rows:
+        rows, numbers, kinds = _data_rows(grid, layout, header)
+        rows, numbers, foot_warnings, foot_errors = _leave_out_foot(rows, numbers, kinds, file_name)
+        if not rows and not foot_errors:
             raise _FileProblem("表头下没有数据行", "There are no data rows below the header")
     except _FileProblem as problem:
         return _whole_file_error(file_name, sha256, rt.name, problem.zh, problem.en)
-    warnings = grid.warnings + layout.warnings + _unlabelled_data_warning(grid, layout, header)
+    warnings = grid.warnings + layout.warnings + _unlabelled_data_warning(grid, layout, header) + foot_warnings
     result = validate_rows(rt, rows, numbers, layout.headers, file_name, progress=progress, today=today)
+    if foot_errors:
+        result.errors = sorted([*result.errors, *foot_errors], key=lambda e: e.row or 0)
+        result.table = None
     absent = [c.name for c in rt.columns if not c.required and c.name not in layout.columns]
     return ParsedFile(
         file=file_name,

@@ -2,7 +2,8 @@
 
 A department uploads for its own unit and its own district: every row's 所属区 must be its district, and a
 row may not replace another district's record. The upload history a department sees is its unit's in its
-district.
+district. A file whose numbers stand out from the district's history (metrics.ingest.outliers) is imported
+only with its warnings accepted, and they are stored with the upload.
 """
 
 from __future__ import annotations
@@ -12,9 +13,17 @@ import pandas as pd
 from metrics.auth.access import AccessDenied, Principal, check
 from metrics.auth.users import logged_refusals
 from metrics.ingest import ImportReport, OutOfDistrict, ParsedFile, import_parsed
+from metrics.ingest.outliers import AmountStandard, Outlier, find_outliers
 from metrics.storage.store import Store
 
-__all__ = ["OUT_OF_DISTRICT_COLUMNS", "out_of_district_rows", "upload", "upload_history"]
+__all__ = [
+    "OUT_OF_DISTRICT_COLUMNS",
+    "out_of_district_rows",
+    "outlier_warnings",
+    "upload",
+    "upload_history",
+    "upload_warnings",
+]
 
 OUT_OF_DISTRICT_COLUMNS = ("行号", "列", "值", "问题")
 _SHOWN = 5  # rows named in a refusal message; the page shows them all
@@ -55,16 +64,43 @@ def _refusal(principal: Principal, parsed: ParsedFile, exc: OutOfDistrict) -> Ac
 
 
 @logged_refusals
-def upload(store: Store, principal: Principal, parsed: ParsedFile) -> ImportReport:
+def outlier_warnings(
+    store: Store, principal: Principal, parsed: ParsedFile, standard: AmountStandard | None = None
+) -> list[Outlier]:
+    """The outlier warnings of a parsed file against its districts' history (metrics.ingest.outliers), for the
+    preview; `standard` gives the catalogue's subsidy standards."""
+    check(principal, "upload.write", unit=principal.unit, district=principal.district)
+    return find_outliers(store, parsed, standard=standard)
+
+
+@logged_refusals
+def upload(
+    store: Store,
+    principal: Principal,
+    parsed: ParsedFile,
+    *,
+    outliers: list[Outlier] | None = None,
+    accept: bool = False,
+) -> ImportReport:
     """Write a validated file for the principal's unit (one transaction; a file with errors writes nothing).
 
     A department's file must hold only its own district's rows and may only replace its district's records;
-    otherwise AccessDenied (logged), and nothing is written.
+    otherwise AccessDenied (logged), and nothing is written. `outliers` are the warnings the user was shown
+    (outlier_warnings): with any, `accept` must say the user accepted them (WarningsNotAccepted otherwise); they
+    are stored with the upload under the principal's name.
     """
     check(principal, "upload.write", unit=principal.unit, district=principal.district)
     district = principal.district if principal.role == "department" else None
     try:
-        return import_parsed(store, parsed, user=principal.user, unit=principal.unit, district=district)
+        return import_parsed(
+            store,
+            parsed,
+            user=principal.user,
+            unit=principal.unit,
+            district=district,
+            outliers=outliers or [],
+            accepted_by=principal.user if accept else None,
+        )
     except OutOfDistrict as exc:
         raise _refusal(principal, parsed, exc) from None
 
@@ -77,8 +113,26 @@ def upload_history(store: Store, principal: Principal, limit: int = 200) -> pd.D
     department = principal.role == "department"
     return store.query_df(
         "SELECT upload_id, uploaded_at, record_type, file_name, user_name, unit_name, district, row_count, "
-        "new_rows, changed_rows, unchanged_rows, sha256 FROM uploads "
+        "new_rows, changed_rows, unchanged_rows, sha256, "
+        "(SELECT count(*) FROM upload_warnings w WHERE w.upload_id = u.upload_id) AS warning_count, "
+        "(SELECT string_agg(w.message_zh, '；' ORDER BY w.warning_id) FROM upload_warnings w "
+        "WHERE w.upload_id = u.upload_id) AS warnings_accepted, "
+        "(SELECT max(w.accepted_by) FROM upload_warnings w WHERE w.upload_id = u.upload_id) AS accepted_by "
+        "FROM uploads u "
         "WHERE NOT $department OR (unit_name = $unit AND district = $district) "
         "ORDER BY upload_id DESC LIMIT $limit",
         {"department": department, "unit": principal.unit, "district": principal.district, "limit": limit},
+    )
+
+
+@logged_refusals
+def upload_warnings(store: Store, principal: Principal, upload_id: int) -> pd.DataFrame:
+    """The outlier warnings an upload was imported with, and who accepted them (a department: its own unit's)."""
+    check(principal, "upload.read", unit=principal.unit, district=principal.district)
+    department = principal.role == "department"
+    return store.query_df(
+        "SELECT w.upload_id, w.kind, w.subject, w.period, w.message_zh, w.message_en, w.accepted_by, w.accepted_at "
+        "FROM upload_warnings w JOIN uploads u USING (upload_id) WHERE w.upload_id = $upload_id "
+        "AND (NOT $department OR (u.unit_name = $unit AND u.district = $district)) ORDER BY w.warning_id",
+        {"upload_id": upload_id, "department": department, "unit": principal.unit, "district": principal.district},
     )

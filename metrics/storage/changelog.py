@@ -42,6 +42,7 @@ class Action(StrEnum):
     # uploads and the task ledger
     INSERT = "insert"
     UPDATE = "update"
+    ACCEPT_WARNINGS = "accept_warnings"  # an upload imported despite its outlier warnings (docs/uploads.md)
     # statistical releases
     CREATE = "create"
     PUBLISH = "publish"
