@@ -22,7 +22,7 @@ from metrics.ingest.outliers import Outlier, record_accepted
 from metrics.ingest.read import FileOutcome, ParsedFile, absent_note
 from metrics.ingest.validate import RowError, cell_text, rule_message_en
 from metrics.ingest.worker import parse_isolated
-from metrics.storage import changelog, clock
+from metrics.storage import changelog, clock, rollup
 from metrics.storage.changelog import Action
 from metrics.storage.store import Store
 
@@ -206,6 +206,7 @@ def write_records(
             at=stamp,
         )
         sets = ", ".join(f"{c} = i.{c}" for c in cols if c not in rt.natural_key)
+        touched = rollup.touch(cur, rt.name, "_incoming")  # the days old and new rows fall on (docs/rollups.md)
         cur.execute(
             f"UPDATE {rt.name} AS t SET {sets}, upload_id = ? FROM _incoming i WHERE {on} AND ({differs})",  # noqa: S608
             [upload_id],
@@ -216,6 +217,7 @@ def write_records(
             f"WHERE NOT EXISTS (SELECT 1 FROM {rt.name} t WHERE {on})",
             [upload_id],
         )
+        rollup.refresh(cur, touched)
         cur.execute("DROP TABLE _incoming")
         store.bump_data_version(cur)
         if _before_commit is not None:
