@@ -124,3 +124,21 @@ def test_each_command_acts_as_an_account_or_as_the_operator(tmp_path: Path, monk
     assert r.exit_code == 1 and "无权限" in r.output and not out.exists()
     r = run(main, ["report", "weekly", "--db", db, "--as-of", "2026-11-21", "--out", str(out), "--user", "leader"])
     assert r.exit_code == 0 and out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_a_refused_backup_is_logged_and_points_to_the_admin_page(tmp_path: Path) -> None:
+    """Without a server: kpi backup --user by a department account is refused, written to access_log, and the
+    message names the admin page's backups; the operator's backup (no --user) works."""
+    from metrics.auth.users import create_demo_accounts
+
+    db = str(tmp_path / "k.duckdb")
+    with Store.open(db) as store:
+        create_demo_accounts(store)
+    run = CliRunner().invoke
+    r = run(main, ["backup", "--db", db, "--out", str(tmp_path / "b.duckdb"), "--user", "hrss"])
+    assert r.exit_code == 1 and "无权限" in r.output and "系统管理" in r.output and "/admin" in r.output
+    assert not (tmp_path / "b.duckdb").exists()
+    r = run(main, ["backup", "--db", db, "--out", str(tmp_path / "b.duckdb")])
+    assert r.exit_code == 0 and "已备份" in r.output
+    with Store.open(db, read_only=True) as store:
+        assert store.execute("SELECT user_name, action, allowed FROM access_log") == [("hrss", "backup.run", False)]
