@@ -292,3 +292,123 @@ def file_errors(parsed: Any) -> list[tuple[int | None, str | None, str | None, s
     """A refused file's errors as (row, column, value, Chinese message)."""
     assert parsed.table is None, "the file should have been refused"
     return [(e.row, e.column, e.value, e.message_zh) for e in parsed.errors]
+
+
+# --------------------------------------------------------------------------- files as offices send them
+
+INSTRUCTIONS = ["填表说明：1. 请勿修改表头；2. 日期填写为 2026-03-05；3. 是否类填 是/否。"]
+
+
+def office_workbook(
+    path: Path,
+    title: str,
+    head: list[str],
+    rows: list[list[Any]],
+    *,
+    sheet: str,
+    totals: str | None = "合 计",
+    notes: bool = True,
+    instructions: bool = True,
+) -> Path:
+    """A workbook made like an office's: an instructions sheet first (填表说明), then the data sheet `sheet` with a
+    merged title row, a 序号 column, the Chinese `head`, the rows, a totals row (`totals` in the 序号 column, ids
+    blank, every all-number column summed) and a 填表人 line. `.xls` is written by xlwt (BIFF8, as Excel 97–2003
+    saves), `.xlsx` by openpyxl; dt.date cells become date cells."""
+    width = len(head) + 1
+    grid: list[list[Any]] = [[title], ["序号", *head]]
+    grid += [[i, *r] for i, r in enumerate(rows, start=1)]
+    if totals is not None:
+        sums: list[Any] = [totals]
+        for j in range(len(head)):
+            column = [r[j] for r in rows]
+            numeric = all(type(v) in (int, float) for v in column)
+            sums.append(sum(column) if numeric and column else None)
+        grid.append(sums)
+    if notes:
+        grid += [[], ["填表人：张三", None, "审核人：李四", None, "填报日期：2026年11月20日"]]
+    if path.suffix == ".xls":
+        import xlwt
+
+        wb = xlwt.Workbook(encoding="utf-8")
+        if instructions:
+            wb.add_sheet("填表说明").write(0, 0, INSTRUCTIONS[0])
+        ws = wb.add_sheet(sheet)
+        date_style = xlwt.easyxf(num_format_str="YYYY-MM-DD")
+        ws.write_merge(0, 0, 0, width - 1, title)
+        for r, row in enumerate(grid[1:], start=1):
+            for c, v in enumerate(row):
+                if v is None:
+                    continue
+                if isinstance(v, dt.date):
+                    ws.write(r, c, v, date_style)
+                else:
+                    ws.write(r, c, v)
+        wb.save(str(path))
+        return path
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    first = book.active
+    assert first is not None
+    if instructions:
+        first.title = "填表说明"
+        first.append(INSTRUCTIONS)
+        data = book.create_sheet(sheet)
+    else:
+        first.title = sheet
+        data = first
+    for row in grid:
+        data.append(row)
+    data.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
+    for row in data.iter_rows(min_row=3):
+        for cell in row:
+            if isinstance(cell.value, dt.date):
+                cell.number_format = "yyyy-mm-dd"
+    book.save(path)
+    return path
+
+
+PLACEMENT_HEAD = [
+    "就业记录编号",
+    "人员编号",
+    "所属区",
+    "街道（乡镇）",
+    "就业日期",
+    "统一社会信用代码",
+    "用人单位名称",
+    "就业渠道",
+    "人员类别",
+    "是否本地人员",
+    "是否本市户籍",
+    "是否签订劳动合同",
+    "是否参保",
+    "月工资（元）",
+]
+
+
+def placement_rows(
+    n: int, *, prefix: str = "F", district: str = "昌平区", street: str = "霍营街道", day: Any = None
+) -> list[list[Any]]:
+    """n placements as an office writes them: dates in the spellings offices use, √/×, 有/无, wages as numbers."""
+    spellings = ["2026.03.05", "20260305", "2026-3-5 0:00:00", D(2026, 3, 5)]
+    yes = ["是", "√", "有", "是"]
+    no = ["否", "×", "无", "否"]
+    return [
+        [
+            f"{prefix}{i:05d}",
+            f"R{prefix}{i:05d}",
+            district,
+            street,
+            spellings[i % 4] if day is None else day,
+            "91110114MA01ABCD1X",
+            "北京某某科技有限公司",
+            "公共就业服务",
+            "高校毕业生",
+            yes[i % 4],
+            no[i % 4],
+            yes[(i + 1) % 4],
+            yes[(i + 2) % 4],
+            6000 + i,
+        ]
+        for i in range(n)
+    ]

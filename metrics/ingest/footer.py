@@ -2,7 +2,8 @@
 
 Offices add a 合计 row under their data, its id columns blank and its numbers summed, and often a 填表人 or
 注 line below it. Read as data, one such row gave a "required value missing" for every id column. A row whose
-first non-empty cell says 合计, 总计 or 小计 (spaces inside allowed: 合 计) is a totals row; one that starts
+first non-empty cell (after a 序号 number, if any) says 合计, 总计 or 小计 (spaces inside allowed: 合 计) is a
+totals row; one that starts
 with 注、备注、说明、填表人、制表人、审核人、负责人、联系人、联系电话、填报单位 or a 填报/填表/制表日期 is a notes row. The
 rows of either kind at the end of the data (only blank rows or other such rows after them) are left out, each
 with a warning that names its row as the user sees it (第N行为合计行，已跳过). A totals row with data rows after
@@ -31,12 +32,17 @@ _HINT_RE = re.compile(r"[计注说填制审负联]")  # one of these characters,
 
 
 def foot_kind(row: Sequence[Any]) -> FootKind | None:
-    """ "totals" or "note" from the row's first non-empty cell; None for anything else (a data row)."""
+    """Whether a row is "totals" or "note", from its first non-empty cell, or its second when the first is a whole
+    number (a 序号 numbered on into the 合计 row); None for anything else (a data row)."""
+    numbered = False
     for v in row:
         if v is None or v == "":
             continue
         if type(v) is not str:
-            return None
+            if numbered or type(v) not in (int, float) or not float(v).is_integer():
+                return None
+            numbered = True
+            continue
         if v.isspace():
             continue
         if not _HINT_RE.search(v):
