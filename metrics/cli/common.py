@@ -18,20 +18,17 @@ from __future__ import annotations
 import getpass
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from metrics.auth.access import Principal
-from metrics.auth.users import refresh_principal
-from metrics.ops import endpoint
-from metrics.ops.commands import ADMIN_PAGE_ZH
-from metrics.storage.store import Store, StoreError, default_db_path
+if TYPE_CHECKING:  # imported where used: `kpi --help` loads no pandas, DuckDB or release code (docs/rollups.md)
+    from metrics.auth.access import Principal
+    from metrics.storage.store import Store
 
 __all__ = [
     "DB_OPTION",
     "DB_WAIT_SECONDS",
-    "HELD_HINT",
     "account",
     "acting_as",
     "open_store",
@@ -51,21 +48,33 @@ DB_OPTION = click.option(
 DB_WAIT_SECONDS = float(os.environ.get("KPI_DB_WAIT", "15"))
 
 
-HELD_HINT = (
-    f"看板服务运行时，请在{ADMIN_PAGE_ZH}执行同样的操作（定时任务“立即运行”、备份），数据请在“数据上传”页面导入；"
-    "或先停止看板服务再运行命令。"
-    ' / While the server runs, do the same on its admin page (/admin: scheduled jobs "run now", backups) or '
-    "import on the upload page; or stop the server first."
-)
+def _held_hint() -> str:
+    from metrics.ops.commands import ADMIN_PAGE_ZH
+
+    return (
+        f"看板服务运行时，请在{ADMIN_PAGE_ZH}执行同样的操作（定时任务“立即运行”、备份），数据请在“数据上传”页面导入；"
+        "或先停止看板服务再运行命令。"
+        ' / While the server runs, do the same on its admin page (/admin: scheduled jobs "run now", backups) or '
+        "import on the upload page; or stop the server first."
+    )
+
+
+def __getattr__(name: str) -> Any:
+    """HELD_HINT names the admin page, which metrics.ops.commands (a heavy import) defines: made on first use."""
+    if name == "HELD_HINT":
+        return _held_hint()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def open_store(db: Path | None, *, read_only: bool = False) -> Store:
+    from metrics.storage.store import Store, StoreError, default_db_path
+
     path = db or default_db_path()
     try:
         return Store.open(path, read_only=read_only, wait_seconds=DB_WAIT_SECONDS)
     except StoreError as exc:
         held = "held by another process" in str(exc)
-        raise click.ClickException(f"{exc}\n{HELD_HINT}" if held else str(exc)) from exc
+        raise click.ClickException(f"{exc}\n{_held_hint()}" if held else str(exc)) from exc
 
 
 def acting_as(user: str | None) -> dict[str, str]:
@@ -84,6 +93,9 @@ def through_server(
 ) -> dict[str, Any] | None:
     """The running server's answer to `action`, or None when no server answers for this database (the command
     then opens the file itself). A refusal or a failure in the server stops the command with its message."""
+    from metrics.ops import endpoint
+    from metrics.storage.store import default_db_path
+
     try:
         return endpoint.call(db or default_db_path(), action, body, data=data, params=params)
     except endpoint.ServerUnavailable:
@@ -91,6 +103,8 @@ def through_server(
     except endpoint.ServerRefused as exc:
         raise click.ClickException(f"{exc}\n{refused_hint}".rstrip()) from None
     except endpoint.ServerTimeout:
+        from metrics.ops.commands import ADMIN_PAGE_ZH
+
         raise click.ClickException(
             f"看板服务在 {endpoint.RESPONSE_TIMEOUT:g} 秒内没有答复；操作可能仍在服务中完成，请在{ADMIN_PAGE_ZH}查看。"
             f" / The server did not answer within {endpoint.RESPONSE_TIMEOUT:g} s; it may still finish: "
@@ -112,6 +126,9 @@ def user_option(*, required: bool) -> Any:
 
 def account(store: Store, user: str) -> Principal:
     """The active account `user` as the users table has it (role, unit, district), or a clear error."""
+    from metrics.auth.access import Principal
+    from metrics.auth.users import refresh_principal
+
     found = refresh_principal(store, Principal(user.strip().lower(), "press"))  # the role is read from the table
     if found is None:
         raise click.ClickException(f"账号不存在或已停用：{user} / no active account {user!r}")

@@ -16,14 +16,16 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from metrics.cli.common import DB_OPTION, account, acting_as, open_store, operator_name, through_server, user_option
-from metrics.ingest.guard import MAX_UPLOAD_MB
+from metrics.contract.limits import MAX_UPLOAD_MB
 from metrics.storage import clock
-from metrics.storage.store import Store, default_db_path
 
+# Imports of pandas, DuckDB, Arrow and the release code happen inside the commands that need them, and the
+# command groups of other modules load when run (_LazyGroup): `kpi --help` stays fast (docs/rollups.md).
 if TYPE_CHECKING:
     from metrics.auth.access import Principal
     from metrics.ingest.outliers import Outlier
     from metrics.ingest.read import ParsedFile
+    from metrics.storage.store import Store
 
 
 def _as_of(value: str | None) -> dt.date:
@@ -44,7 +46,61 @@ def _json_default(o: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(click.Group):
+    """A group whose sub-commands from other modules are imported only when one of them runs or shows its own
+    help; `kpi --help` lists them by the help kept here (tests/test_cli_lazy.py checks it is theirs)."""
+
+    def __init__(self, *args: Any, lazy: dict[str, tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy  # name -> ("module:attribute", the first paragraph of its help)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            import importlib
+
+            module, attribute = self.lazy[cmd_name][0].split(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(n) for n in names)
+        rows = []
+        for name in names:
+            if name in self.lazy and name not in self.commands:
+                rows.append((name, click.Command(name, help=self.lazy[name][1]).get_short_help_str(limit)))
+                continue
+            cmd = super().get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, cmd.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+# The command groups kept in modules of their own, with the first paragraph of their docstrings.
+LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "backup": (
+        "metrics.cli.admin:backup_cmd",
+        "Copy the database to a backup file (consistent snapshot; written whole, then renamed). While the server "
+        "runs, the server makes the copy.",
+    ),
+    "release": (
+        "metrics.cli.release:release",
+        "统计发布 / press releases: create a draft from a snapshot, publish it, list and export.",
+    ),
+    "restore": ("metrics.cli.admin:restore_cmd", "Bring a backup back as the database; stop the dashboard first."),
+    "rollup": (
+        "metrics.cli.rollup:rollup_group",
+        "汇总表（按日预聚合）的校验与重建 / check and rebuild the rollup tables.",
+    ),
+    "user": ("metrics.cli.users:user", "账号管理 / Manage user accounts."),
+}
+
+
+@click.group(cls=_LazyGroup, lazy=LAZY_COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """就业项目 KPI 看板命令行 / Employment programme KPI dashboard CLI."""
 
@@ -422,6 +478,7 @@ def demo(db: Path | None, seed: int, scale: float, as_of: str | None, replace: b
     import time
 
     from metrics.demo.generate import build_demo
+    from metrics.storage.store import Store, default_db_path
 
     path = db or default_db_path()
     t0 = time.perf_counter()
@@ -450,21 +507,6 @@ def demo(db: Path | None, seed: int, scale: float, as_of: str | None, replace: b
     for name, n in counts.items():
         click.echo(f"  {name:<20} {n:>12,}")
 
-
-def _register() -> None:
-    from metrics.cli.admin import backup_cmd, restore_cmd
-    from metrics.cli.release import release
-    from metrics.cli.rollup import rollup_group
-    from metrics.cli.users import user
-
-    main.add_command(rollup_group)
-    main.add_command(user)
-    main.add_command(release)
-    main.add_command(backup_cmd, "backup")
-    main.add_command(restore_cmd, "restore")
-
-
-_register()
 
 if __name__ == "__main__":
     main()
