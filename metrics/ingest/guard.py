@@ -31,6 +31,7 @@ from typing import BinaryIO
 import numpy as np
 
 from metrics.contract import limits
+from metrics.ingest.guard_xls import OLE_MAGIC, xls_shape
 
 __all__ = [
     "MAX_UPLOAD_MB",
@@ -40,6 +41,7 @@ __all__ = [
     "Refusal",
     "check_size",
     "check_upload",
+    "check_xls",
     "check_xlsx",
 ]
 
@@ -64,7 +66,7 @@ class GuardLimits:
     ratio_floor_mb: float = 1.0  # parts smaller than this when inflated are not ratio-checked
     max_sheets: int = 100
     max_columns: int = 1_024  # declared range; no record type has more than 25 columns
-    max_cells: int = 30_000_000  # declared rows × columns from A1; an honest 50 MB file has about 10 million
+    max_cells: int = 30_000_000  # declared rows × columns from A1 (a .xls: all sheets together); an honest 50 MB file has about 10 million
     max_cell_chars: int = EXCEL_CELL_CHARS
     head_kb: int = 64  # how far into a worksheet to look for its <dimension>
 
@@ -105,7 +107,8 @@ def check_size(size: int, limits: GuardLimits | None = None) -> Refusal | None:
 
 
 def check_upload(data: bytes, file_name: str, limits: GuardLimits | None = None) -> Refusal | None:
-    """The size limit for any upload, and the workbook checks for anything that is a zip (whatever its name).
+    """The size limit for any upload, the workbook checks for anything that is a zip, and the .xls checks for
+    anything that is an OLE compound file (whatever its name).
 
     A CSV gets the size limit only: the csv module already refuses a field longer than 131,072 characters.
     """
@@ -113,7 +116,33 @@ def check_upload(data: bytes, file_name: str, limits: GuardLimits | None = None)
     refusal = check_size(len(data), limits)
     if refusal is None and data.startswith(_ZIP_MAGIC):
         refusal = check_xlsx(data, limits)
+    if refusal is None and data.startswith(OLE_MAGIC):
+        refusal = check_xls(data, limits)
     return refusal
+
+
+def check_xls(data: bytes, limits: GuardLimits | None = None) -> Refusal | None:
+    """Check a legacy .xls: its sheet count, and the cells of all its sheets together, since the reader holds
+    every sheet from A1 to its farthest cell as soon as it opens the file (metrics.ingest.guard_xls). None when
+    nothing is wrong, or when it is no .xls the checks can follow (the reader then says what it is)."""
+    limits = limits or GuardLimits()
+    shape = xls_shape(data)
+    if shape is None:
+        return None
+    if shape.sheets > limits.max_sheets:
+        return Refusal(
+            f"工作簿有 {shape.sheets:,} 个工作表，超过上限 {limits.max_sheets:,} 个",
+            f"the workbook has {shape.sheets:,} worksheets, over the limit of {limits.max_sheets:,}",
+        )
+    if shape.cells > limits.max_cells:
+        far = max(shape.extents, key=lambda e: e[0] * e[1])
+        return Refusal(
+            f"旧版 Excel 工作簿的 {len(shape.extents)} 个工作表共 {shape.cells:,} 个单元格（从 A1 算到最远的单元格，"
+            f"最大的一个为 {far[1]:,} 列 × {far[0]:,} 行），超过上限 {limits.max_cells:,} 个",
+            f"the {len(shape.extents)} sheets of the .xls workbook span {shape.cells:,} cells from A1 to their "
+            f"farthest cells (the largest {far[1]:,} columns × {far[0]:,} rows), over the limit of {limits.max_cells:,}",
+        )
+    return None
 
 
 # ---------------------------------------------------------------------------------------------------
