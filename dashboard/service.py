@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from dashboard import process
 from dashboard.state import (
@@ -59,11 +59,18 @@ from metrics.kpi import snapshots as _snapshots
 from metrics.kpi.status import URGENCY, progress
 from metrics.ledger import EVIDENCE_MAX_BYTES, ConcurrentEdit, LedgerError
 from metrics.ledger import scorecard as _scorecard
+from metrics.ops import jobs as _jobs
+from metrics.ops import schedule as _schedule
+from metrics.ops import scheduler as _scheduler
 from metrics.releases import service as _releases
 from metrics.releases.disclosure import DEFAULT_THRESHOLD, MIN_THRESHOLD
 from metrics.releases.export import chart_png, charts_available, press_pack, release_csv, release_xlsx, statements_text
 from metrics.releases.service import Release, ReleaseError, dimension_label, release_label
+from metrics.reports import mail_test as _mail_test
+from metrics.reports import subscriptions as _subscriptions
 from metrics.reports.ceiling import standard_ceiling
+from metrics.reports.mail import MailError, SmtpSettings
+from metrics.reports.mail_test import MailTest
 from metrics.reports.subsidy_text import standard_text
 from metrics.storage import clock
 from metrics.storage.backup import Restored
@@ -145,7 +152,7 @@ discard_release = _bind(_releases.discard_release)
 list_releases = _bind(_releases.list_releases)
 get_release = _bind(_releases.get_release)
 
-# the admin page (docs/admin.md): accounts, sessions, backups and restore; each checks its permission itself
+# the admin page (docs/admin.md): every function checks its permission itself and logs a refusal
 account_table = _bind(_admin_accounts.account_table)
 add_user = _bind(_users.add_user)
 set_role = _bind(_admin_accounts.set_role)
@@ -153,19 +160,35 @@ set_unit = _bind(_admin_accounts.set_unit)
 disable_user = _bind(_users.disable_user)
 enable_user = _bind(_users.enable_user)
 reset_password = _bind(_users.reset_password)
-revoke_user_sessions = _bind(_web_sessions.revoke_user)
-accounts_under_attack = _bind(_signin.accounts_under_attack)
+list_runs = _bind(_scheduler.list_runs)
+run_now = _bind(_scheduler.run_now)
+list_backups = _bind(_jobs.list_backups)
+list_subscriptions = _bind(_subscriptions.list_subscriptions)
+unsubscribe = _bind(_subscriptions.unsubscribe)
+list_deliveries = _bind(_subscriptions.list_deliveries)
 maintenance = process.maintenance
 epoch = process.epoch
 Maintenance = process.Maintenance
+JOBS = _schedule.JOBS
+WEEKDAY_ZH = _subscriptions.WEEKDAY_ZH
+
+
+def revoke_sessions(principal: Principal, user_name: str) -> int:
+    """End every browser session of an account (permission users.manage); how many were open."""
+    return _web_sessions.revoke_user(_store(), principal, user_name, "管理员在系统管理页面注销")
+
+
+def accounts_under_attack(principal: Principal, hours: int = 24) -> list[dict[str, Any]]:
+    """Accounts with repeated wrong passwords in the last `hours` (permission users.manage)."""
+    return _signin.accounts_under_attack(_store(), principal, clock.now() - dt.timedelta(hours=hours))
+
+
+def subscribe(principal: Principal, user_name: str, email: str, programmes: list[str], weekday: int) -> Any:
+    return _subscriptions.subscribe(_store(), principal, user_name, email, programmes, weekday, catalogues=catalogues())
 
 
 def backups_folder() -> Path:
-    return _admin.backups_folder(_store().path)
-
-
-def list_backups(principal: Principal) -> list[BackupFile]:
-    return _admin.list_backup_files(_store(), principal, backups_folder())
+    return _schedule.BackupSettings.for_db(_store().path).folder
 
 
 def backup_now(principal: Principal) -> BackupFile:
@@ -186,12 +209,26 @@ def restore_backup(principal: Principal, name: str, confirmation: str) -> Restor
     return restored
 
 
+def smtp_settings() -> SmtpSettings | None:
+    """The SMTP settings the briefing job uses (KPI_SECRETS or .streamlit/secrets.toml, [smtp]); None if absent."""
+    return SmtpSettings.from_file(_jobs.secrets_path())
+
+
+def send_test_mail(principal: Principal, to: str) -> MailTest:
+    """A test message through those settings (permission subscriptions.manage); sent, or why not in Chinese."""
+    settings = smtp_settings()
+    if settings is None:
+        raise MailError("未配置邮件服务器：请在 .streamlit/secrets.toml 的 [smtp] 中填写（见 docs/server.md）。")
+    return _mail_test.send_test_mail(_store(), principal, settings, to)
+
+
 __all__ = [
     "ACTIONS_ZH",
     "CONFIRM_RESTORE",
     "DEFAULT_THRESHOLD",
     "DISTRICTS",
     "EVIDENCE_MAX_BYTES",
+    "JOBS",
     "MAX_UPLOAD_MB",
     "MIN_THRESHOLD",
     "ROLES",
@@ -199,6 +236,7 @@ __all__ = [
     "SESSION_COOKIE",
     "UPLOAD_EXTENSIONS",
     "URGENCY",
+    "WEEKDAY_ZH",
     "AccessDenied",
     "AdminError",
     "BackupFile",
@@ -206,11 +244,14 @@ __all__ = [
     "ConcurrentEdit",
     "KpiError",
     "LedgerError",
+    "MailError",
+    "MailTest",
     "Maintenance",
     "Principal",
     "Release",
     "ReleaseError",
     "SessionEnd",
+    "SmtpSettings",
     "UserError",
     "WarningsNotAccepted",
     "account_detail",
@@ -252,7 +293,10 @@ __all__ = [
     "guarded",
     "kpi_meta",
     "list_backups",
+    "list_deliveries",
     "list_releases",
+    "list_runs",
+    "list_subscriptions",
     "maintenance",
     "open_account",
     "out_of_district_rows",
@@ -275,21 +319,26 @@ __all__ = [
     "result",
     "results",
     "revoke_session",
-    "revoke_user_sessions",
+    "revoke_sessions",
+    "run_now",
+    "send_test_mail",
     "series",
     "set_role",
     "set_unit",
+    "smtp_settings",
     "snapshot_dates",
     "source_text",
     "stale",
     "standard_text",
     "statements_text",
     "store_available",
+    "subscribe",
     "supervision_notice",
     "task_ledger",
     "template_xlsx",
     "tile_context",
     "today",
+    "unsubscribe",
     "upload",
     "upload_history",
     "upload_warnings",

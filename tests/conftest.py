@@ -49,7 +49,9 @@ def server(
     port = free_port()
     log = (tmp_path_factory.mktemp("server") / "streamlit.log").open("wb")
     extra = getattr(request.module, "SERVER_ENV", {})
-    env = {**os.environ, "KPI_DB": str(demo_db), "KPI_AS_OF": AS_OF.isoformat(), **extra}
+    # no scheduler: its catch-up (a snapshot and a backup) would take the cores the pages under test need;
+    # tests/test_ops.py runs the server with it
+    env = {**os.environ, "KPI_DB": str(demo_db), "KPI_AS_OF": AS_OF.isoformat(), "KPI_SCHEDULER": "off", **extra}
     proc = subprocess.Popen(
         [
             sys.executable,

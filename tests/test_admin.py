@@ -15,12 +15,16 @@ from streamlit.testing.v1 import AppTest
 
 import metrics.auth.passwords as passwords_mod
 from dashboard import process, service
-from metrics.auth import admin, admin_accounts
+from metrics.auth import admin, admin_accounts, signin, web_sessions
 from metrics.auth.access import AccessDenied, Principal
 from metrics.auth.users import UserError, add_user, list_users
+from metrics.ops import jobs, scheduler
+from metrics.reports import mail_test, subscriptions
+from metrics.reports.mail import MailError, SmtpSettings
 from metrics.storage import clock
 from metrics.storage.backup import Restored
 from metrics.storage.store import Store
+from tests.mail_support import smtp_server
 from tests.support import insert
 
 AS_OF = dt.date(2026, 11, 21)
@@ -67,6 +71,7 @@ def admin_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
             add_user(store, None, name, role, unit=unit, district=district)
     monkeypatch.setenv("KPI_DB", str(db))
     monkeypatch.delenv("KPI_BACKUP_DIR", raising=False)
+    monkeypatch.setenv("KPI_SECRETS", str(tmp_path / "secrets.toml"))  # no mail server unless a test writes one
     yield db
 
 
@@ -93,11 +98,20 @@ ADMIN_CALLS: dict[str, Callable[[Store, Principal, Path], object]] = {
     "add_user": lambda s, p, f: add_user(s, p, "new.user", "leader", password=PW),
     "set_role": lambda s, p, f: admin_accounts.set_role(s, p, "leader", "office"),
     "set_unit": lambda s, p, f: admin_accounts.set_unit(s, p, "hrss", "区商务局", "通州区"),
-    "list_backups": lambda s, p, f: admin.list_backup_files(s, p, f),
+    "list_backups": lambda s, p, f: jobs.list_backups(s, p),
     "backup_now": lambda s, p, f: admin.backup_now(s, p, f),
     "backup_content": lambda s, p, f: admin.backup_content(s, p, f, "x.duckdb"),
     "restore": lambda s, p, f: admin.restore_as(s, p, f, "x.duckdb", admin.CONFIRM_RESTORE, swap=_no_swap),
+    "revoke_sessions": lambda s, p, f: web_sessions.revoke_user(s, p, "leader", "test"),
+    "accounts_under_attack": lambda s, p, f: signin.accounts_under_attack(s, p, AT),
+    "list_runs": lambda s, p, f: scheduler.list_runs(s, p),
+    "run_now": lambda s, p, f: scheduler.run_now(s, p, "backup"),
+    "subscribe": lambda s, p, f: subscriptions.subscribe(s, p, "someone", "x@example.gov.cn", catalogues={}),
+    "list_deliveries": lambda s, p, f: subscriptions.list_deliveries(s, p),
+    "send_test_mail": lambda s, p, f: mail_test.send_test_mail(s, p, SETTINGS, "a@example.gov.cn"),
 }
+# nothing listens on port 9 of the loopback: a send that got past the check would fail loudly, not hang
+SETTINGS = SmtpSettings(host="127.0.0.1", port=9, security="none", sender="kpi@example.gov.cn", timeout=5)
 
 
 @pytest.mark.parametrize("who", [OFFICE, HRSS, Principal("leader", "leader")], ids=lambda p: p.role)
@@ -106,13 +120,13 @@ def test_every_admin_function_refuses_a_non_admin_and_logs_it(
     tiny_duck: Store, tmp_path: Path, who: Principal, call: str
 ) -> None:
     folder = tmp_path / "backups"
-    before = list_users(tiny_duck, None)
+    add_user(tiny_duck, None, "leader", "leader")
+    before = list_users(tiny_duck, None), tiny_duck.change_version()
     with pytest.raises(AccessDenied):
         ADMIN_CALLS[call](tiny_duck, who, folder)
     assert len(refusals(tiny_duck, who.user)) == 1, call
-    assert list_users(tiny_duck, None) == before
+    assert (list_users(tiny_duck, None), tiny_duck.change_version()) == before  # nothing changed or logged
     assert not folder.exists()  # no backup made
-    assert tiny_duck.execute("SELECT count(*) FROM change_log") == [(0,)]
 
 
 # --------------------------------------------------------------------------- accounts
@@ -165,7 +179,7 @@ def test_backup_now_lists_downloads_and_logs(admin_db: Path) -> None:
         made = service.backup_now(ADMIN)
     assert made.name == "manual-kpi-20261121-100000.duckdb"
     assert made.path.parent == admin_db.parent / "backups"
-    assert [b.name for b in service.list_backups(ADMIN)] == [made.name]
+    assert [(b["name"], b["kind"]) for b in service.list_backups(ADMIN)] == [(made.name, "manual")]
     assert service.backup_content(ADMIN, made.name) == made.path.read_bytes()
     for bad in ("../kpi.duckdb", "/etc/passwd", "kpi.duckdb.wal", "missing.duckdb"):
         with pytest.raises(service.AdminError):
@@ -310,3 +324,101 @@ def test_other_users_see_maintenance_while_a_restore_runs(admin_db: Path) -> Non
     assert seen == ["系统维护中：管理员正在恢复数据备份，请稍候片刻再刷新页面。"]
     at = run_admin(Principal("leader", "leader"))
     assert at.metric  # the overview runs again after the pause
+
+
+# --------------------------------------------------------------------------- the SMTP test, against aiosmtpd
+
+
+def _secrets(port: int) -> str:
+    return f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\nsender = "kpi@example.gov.cn"\ntimeout = 5\n'
+
+
+def test_the_smtp_test_sends_through_the_settings_and_is_logged(admin_db: Path, tmp_path: Path) -> None:
+    with pytest.raises(MailError, match="未配置邮件服务器"):
+        service.send_test_mail(ADMIN, "chen@example.gov.cn")
+    with smtp_server() as server:
+        (tmp_path / "secrets.toml").write_text(_secrets(server.port), encoding="utf-8")
+        with pytest.raises(MailError, match="邮箱地址无效"):
+            service.send_test_mail(ADMIN, "chen@example.gov.cn\nBcc: x@example.com")
+        result = service.send_test_mail(ADMIN, "chen@example.gov.cn")
+        assert result.sent and result.error_zh is None
+        [(mail_from, to, msg)] = server.received.messages
+        assert (mail_from, to, msg["Subject"]) == (
+            "kpi@example.gov.cn",
+            ["chen@example.gov.cn"],
+            "就业工作周报邮件测试",
+        )
+    # the server is gone: the same test now fails, and says why in Chinese
+    failed = service.send_test_mail(ADMIN, "chen@example.gov.cn")
+    assert not failed.sent and failed.error_zh is not None and "连接被拒绝" in failed.error_zh
+    store = process.store()
+    assert store is not None
+    rows = changes(store, "send_test_mail")
+    assert [(r[0], r[1], r[2]) for r in rows] == [("admin", "mail", "chen@example.gov.cn")] * 2
+    assert '"sent": true' in rows[0][4] and '"sent": false' in rows[1][4]
+
+
+def test_the_mail_tab_shows_success_and_the_server_error(admin_db: Path, tmp_path: Path) -> None:
+    with smtp_server() as server:
+        (tmp_path / "secrets.toml").write_text(_secrets(server.port), encoding="utf-8")
+        at = run_admin(ADMIN)
+        at.text_input(key="adm_mail_to").input("chen@example.gov.cn")
+        at.button(key="adm_mail_btn").click().run()
+        assert not at.exception, at.exception
+        assert any("测试邮件已发送至 chen@example" in s.value.replace("\\", "") for s in at.success)
+        assert len(server.received.messages) == 1
+    at.button(key="adm_mail_btn").click().run()
+    assert any("测试邮件发送失败" in e.value and "连接被拒绝" in e.value for e in at.error)
+
+
+# --------------------------------------------------------------------------- jobs and subscriptions tabs
+
+
+def test_run_now_from_the_jobs_tab_records_the_run(admin_db: Path) -> None:
+    at = run_admin(ADMIN)
+    assert any("每周指标快照" in m.value for m in at.markdown)
+    at.button(key="adm_run_snapshot").click().run()
+    assert not at.exception, at.exception
+    assert any("已运行任务：每周指标快照（成功）" in s.value for s in at.success), [s.value for s in at.success]
+    runs = service.list_runs(ADMIN)
+    assert [(r["job"], r["outcome"], r["triggered_by"]) for r in runs] == [("snapshot", "ok", "admin")]
+    store = process.store()
+    assert store is not None and len(changes(store, "run_job")) == 1
+    shown = at.dataframe[-1].value
+    assert list(shown["label_zh"]) == ["每周指标快照"]
+
+
+def test_subscriptions_tab_adds_lists_and_removes(admin_db: Path) -> None:
+    at = run_admin(ADMIN)
+    at.selectbox(key="adm_sub_user").select("leader")
+    at.text_input(key="adm_sub_email").input("leader@example.gov.cn")
+    at.selectbox(key="adm_sub_weekday").select(1)
+    at.button(key="adm_sub_btn").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    [sub] = service.list_subscriptions(ADMIN)
+    assert (sub.user_name, sub.email, sub.weekday, sub.active) == ("leader", "leader@example.gov.cn", 1, True)
+    frames = [d.value for d in at.dataframe if "email" in d.value.columns]
+    assert list(frames[0]["weekday"]) == ["星期一"]
+    at.button(key="adm_unsub_btn").click().run()
+    assert not at.exception
+    assert [s.active for s in service.list_subscriptions(ADMIN)] == [False]
+
+
+def test_revoke_sessions_and_accounts_under_attack_on_the_users_tab(admin_db: Path) -> None:
+    store = process.store()
+    assert store is not None
+    web_sessions.create(store, Principal("leader", "leader"), client="127.0.0.1", user_agent="test", clock=lambda: AT)
+    for k in range(6):  # an hour apart: never throttled, every one a counted failure
+        signin.sign_in(
+            store, "leader", "wrong-password-123", client="10.0.0.9", clock=lambda k=k: AT + dt.timedelta(hours=k)
+        )
+    with clock.pinned(AT + dt.timedelta(hours=7)):
+        at = run_admin(ADMIN)
+    attacked = next(d.value for d in at.dataframe if "failures" in d.value.columns)
+    assert list(attacked["user_name"]) == ["leader"] and int(attacked["failures"].iloc[0]) >= 5
+    with clock.pinned(AT + dt.timedelta(hours=7)):
+        at.selectbox(key="adm_edit_user").select("leader").run()
+        at.button(key="adm_revoke_leader").click().run()
+    assert not at.exception, at.exception
+    assert any("已注销 1 个登录会话" in s.value for s in at.success), [s.value for s in at.success]
+    assert len(changes(store, "revoke_sessions")) == 1

@@ -16,21 +16,26 @@ from dashboard.components.text import escape_markdown
 from dashboard.i18n import t
 
 
-def backups_frame(backups: list[service.BackupFile]) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "name": [b.name for b in backups],
-            "size_mb": [round(b.size_bytes / 1_048_576, 2) for b in backups],
-            "modified_at": pd.to_datetime([b.modified_at for b in backups]),
-        }
+def backups_frame(backups: list[dict[str, Any]]) -> pd.DataFrame:
+    """The backups as listed by the scheduler's module (metrics.ops.jobs.list_backups), in the page's words."""
+    frame = pd.DataFrame(backups, columns=["name", "size", "made_at", "kind", "verified", "counts"])
+    return frame.assign(
+        size_mb=(frame["size"] / 1_048_576).round(2),
+        made_at=pd.to_datetime(frame["made_at"]),
+        kind_label=[t(f"backup_kind_{k}") for k in frame["kind"]],
+        checked=[t("yes") if v else t("no") for v in frame["verified"]],
+        rows=pd.array([sum(c.values()) if isinstance(c, dict) else None for c in frame["counts"]], dtype="Int64"),
     )
 
 
 def _columns() -> dict[str, Any]:
     return {
         "name": ws.text("col_backup_name"),
-        "modified_at": ws.when("col_modified_at"),
+        "made_at": ws.when("col_modified_at"),
+        "kind_label": ws.text("col_backup_kind"),
         "size_mb": ws.number("col_size_mb", "%.2f"),
+        "checked": ws.text("col_verified"),
+        "rows": ws.number("col_rows"),
     }
 
 
@@ -47,7 +52,7 @@ def render(principal: service.Principal) -> None:
         st.info(t("backups_none"))
         return
     ws.show(backups_frame(backups), _columns())
-    names = [b.name for b in backups]
+    names = [str(b["name"]) for b in backups]
     name = st.selectbox(t("choose_backup"), names, key="adm_backup_pick")
     st.download_button(
         t("download_backup"),

@@ -133,13 +133,35 @@ def _edit(principal: service.Principal, table: pd.DataFrame) -> None:
 
 
 def _sessions(principal: service.Principal, who: str) -> None:
-    """Sign the account out of every browser (server-side sessions: not installed yet)."""
-    common.not_enabled(t("revoke_sessions_btn"))
+    """Sign the account out of every browser at once (server-side sessions)."""
+    if st.button(t("revoke_sessions_btn"), key=f"adm_revoke_{who}", icon=":material/logout:"):
+        n = common.attempt(lambda: service.revoke_sessions(principal, who))
+        if n is not None:
+            common.done(t("revoked_sessions").format(n=n))
 
 
 def _under_attack(principal: service.Principal) -> None:
     st.subheader(t("under_attack"))
-    common.not_enabled(t("under_attack"))
+    attacked = common.attempt(lambda: service.accounts_under_attack(principal))
+    if attacked is None:
+        return
+    if not attacked:
+        st.caption(t("under_attack_none"))
+        return
+    frame = pd.DataFrame(attacked).assign(
+        known=lambda f: [t("yes") if v else t("no") for v in f["account_exists"]],
+        last_failure=lambda f: pd.to_datetime(f["last_failure"]),
+    )
+    ws.show(
+        frame,
+        {
+            "user_name": ws.text("user_name"),
+            "known": ws.text("col_account_exists"),
+            "failures": ws.number("col_failed_attempts"),
+            "clients": ws.number("col_clients"),
+            "last_failure": ws.when("col_last_attempt"),
+        },
+    )
 
 
 def render(principal: service.Principal) -> None:

@@ -10,7 +10,6 @@ that closes the process's Store, runs the file swap, and opens the new file with
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,13 +31,12 @@ __all__ = [
     "backup_as",
     "backup_content",
     "backup_now",
-    "backups_folder",
-    "list_backup_files",
     "restore_as",
 ]
 
 CONFIRM_RESTORE = "确认恢复"
-# Backups made from the admin page; the scheduler's daily backups sit in the same folder under names of its own.
+# Backups made from the admin page; the scheduler's daily backups sit in the same folder under names of its own
+# and only those are rotated (metrics.ops.jobs lists both).
 MANUAL_PREFIX = "manual-"
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]{0,199}")
 
@@ -60,12 +58,6 @@ class BackupFile:
     modified_at: dt.datetime  # naive Beijing time (docs/time.md)
 
 
-def backups_folder(db: Path | None) -> Path:
-    """Where backups go: KPI_BACKUP_DIR, else `<database folder>/backups` (the scheduler's folder too)."""
-    env = os.environ.get("KPI_BACKUP_DIR")
-    return Path(env) if env else (Path(db).resolve().parent if db is not None else Path("data")) / "backups"
-
-
 def backup_as(store: Store, principal: Principal, out: Path, *, overwrite: bool = False) -> dict[str, int]:
     """`backup` for the app: administrators only (permission backup.run, a refusal is logged); rows per table."""
     guarded(store, principal, "backup.run")
@@ -74,19 +66,6 @@ def backup_as(store: Store, principal: Principal, out: Path, *, overwrite: bool 
 
 def _beijing(timestamp: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(timestamp, tz=clock.TIMEZONE).replace(tzinfo=None)
-
-
-def list_backup_files(store: Store, principal: Principal, folder: Path) -> list[BackupFile]:
-    """The `*.duckdb` files in the backups folder, newest first (administrators only)."""
-    guarded(store, principal, "backup.run")
-    if not folder.is_dir():
-        return []
-    found = []
-    for p in folder.glob("*.duckdb"):
-        if p.is_file() and _SAFE_NAME.fullmatch(p.name):
-            st = p.stat()
-            found.append(BackupFile(p.name, p, st.st_size, _beijing(st.st_mtime)))
-    return sorted(found, key=lambda b: (b.modified_at, b.name), reverse=True)
 
 
 def _in_folder(folder: Path, name: str) -> Path:

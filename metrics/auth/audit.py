@@ -68,6 +68,7 @@ ACTION_LABELS_ZH: dict[Action, str] = {
     Action.SET_UNIT: "修改单位",
     Action.BACKUP: "备份数据库",
     Action.RESTORE: "恢复备份",
+    Action.SEND_TEST_MAIL: "发送测试邮件",
     Action.SUBSCRIBE: "订阅周报邮件",
     Action.UNSUBSCRIBE: "退订周报邮件",
 }
@@ -84,6 +85,7 @@ ENTITY_ZH: dict[str, str] = {
     "closure_requests": "销账申请",
     "releases": "统计发布",
     "database": "数据库",
+    "mail": "邮件",
     "subscriptions": "周报邮件订阅",
     "job_runs": "定时任务",
     "uploads": "数据上传",

@@ -66,6 +66,7 @@ class Action(StrEnum):
     SET_UNIT = "set_unit"
     BACKUP = "backup"
     RESTORE = "restore"
+    SEND_TEST_MAIL = "send_test_mail"
     # weekly-briefing e-mail subscriptions (docs/server.md); a changed subscription is an UPDATE
     SUBSCRIBE = "subscribe"
     UNSUBSCRIBE = "unsubscribe"
