@@ -144,6 +144,8 @@ def test_a_post_from_another_origin_is_refused(client: TestClient, db: Store, he
     assert refused.status_code == 403 and "跨站请求保护" in refused.text
     assert "set-cookie" not in refused.headers
     assert db.execute("SELECT count(*) FROM login_attempts")[0][0] == 0  # not even checked
+    ((detail,),) = db.execute("SELECT detail FROM access_log WHERE NOT allowed")
+    assert detail.startswith("请求已拒绝：请求来源与本站不符") and "testclient /signin" in detail
 
 
 def test_a_post_without_or_with_a_wrong_form_token_is_refused(client: TestClient, db: Store) -> None:

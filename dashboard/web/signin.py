@@ -33,6 +33,7 @@ from starlette.routing import Route
 from dashboard import process
 from metrics.auth import signin, web_sessions
 from metrics.auth.access import Principal
+from metrics.auth.access_log import log_access
 from metrics.auth.web_sessions import SessionEnd
 from metrics.storage.store import Store
 
@@ -241,7 +242,12 @@ def _html(content: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(content, status_code=status, headers=_HEADERS)
 
 
-def _refused(reason: str) -> HTMLResponse:
+async def _refused(request: Request, reason: str) -> HTMLResponse:
+    """403, and an access_log row (action login, refused) naming the reason and the client."""
+    store = _store()
+    if store is not None:
+        detail = f"请求已拒绝：{reason}（{client_address(request)} {request.url.path}）"
+        await asyncio.to_thread(log_access, store, "?", "login", False, None, detail)
     return _html(_page(_note("error", f"请求已拒绝：{reason}") + '<a class="go" href="/signin">返回登录页</a>'), 403)
 
 
@@ -293,14 +299,14 @@ def _wait_text(seconds: int) -> str:
 async def signin_post(request: Request) -> Response:
     """POST /signin: Origin, form token, then the throttled argon2 check; a session cookie on success."""
     if not same_origin(request):
-        return _refused("请求来源与本站不符（跨站请求保护）。")
+        return await _refused(request, "请求来源与本站不符（跨站请求保护）。")
     form = await _read_form(request)
     if form is None:
-        return _refused("表单格式无效。")
+        return await _refused(request, "表单格式无效。")
     form_value = request.cookies.get(FORM_COOKIE)
     next_path = safe_next(form.get("next"))
     if not _token_matches("signin", form_value, form.get("csrf")):
-        return _refused("表单已过期或缺少校验码，请重新打开登录页。")
+        return await _refused(request, "表单已过期或缺少校验码，请重新打开登录页。")
     store = _store()
     if store is None:
         return _html(_page(_note("error", "数据库尚未建立，暂时无法登录。")), 503)
@@ -339,11 +345,11 @@ async def signin_post(request: Request) -> Response:
 async def signout_post(request: Request) -> Response:
     """POST /signout: ends the session server-side, clears the cookie, back to /signin with 已退出登录."""
     if not same_origin(request):
-        return _refused("请求来源与本站不符（跨站请求保护）。")
+        return await _refused(request, "请求来源与本站不符（跨站请求保护）。")
     form = await _read_form(request)
     token = request.cookies.get(COOKIE)
     if form is None or not token or not _token_matches("signout", web_sessions.token_hash(token), form.get("csrf")):
-        return _refused("缺少或错误的校验码。")
+        return await _refused(request, "缺少或错误的校验码。")
     store = _store()
     if store is not None:
         found = await asyncio.to_thread(web_sessions.resolve, store, token)
