@@ -27,7 +27,6 @@ __all__ = ["ADMIN_PAGE_ZH", "Actor", "backup", "import_file", "report_json", "sn
 Actor = Principal | str
 
 
-
 def snapshot(store: Store, actor: Actor, day: dt.date, *, replace: bool = False) -> dict[str, Any]:
     """Every KPI as of `day`, stored (SnapshotExists unless replace). A named account needs jobs.run."""
     if isinstance(actor, Principal):
