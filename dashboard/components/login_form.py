@@ -33,5 +33,7 @@ def render(signin_url: str = "/signin") -> None:
         who = str(st.user.get("email") or st.user.get("sub") or "")
         st.error(t("oidc_unknown").format(who=escape_markdown(who)))
         st.button(t("logout"), on_click=st.logout)
+    elif st.query_params.get("sso") == "1":  # the /signin page's link "统一身份认证登录": straight to the provider
+        st.login()
     else:
         st.button(t("login_oidc"), on_click=st.login)
