@@ -163,8 +163,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Download the template (XLSX, drop-downs, example row)",
     },
     "upload_file": {
-        "zh": "选择文件（XLSX 或 CSV，支持 UTF-8 / GB18030）",
-        "en": "Choose a file (XLSX or CSV, UTF-8 / GB18030)",
+        "zh": "选择文件（XLSX、XLS 或 CSV；CSV 支持 UTF-8 / GB18030）",
+        "en": "Choose a file (XLSX, XLS or CSV; CSV in UTF-8 / GB18030)",
     },
     "validating": {"zh": "正在校验", "en": "Validating"},
     "upload_limits_misconfigured": {
@@ -205,6 +205,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "col_unchanged_rows": {"zh": "未变", "en": "Unchanged"},
     "col_accepted_warnings": {"zh": "已确认的异常值提示", "en": "Outlier warnings accepted"},
     "col_accepted_by": {"zh": "确认人", "en": "Accepted by"},
+    "accepted_warnings_caption": {
+        "zh": "以下上传在确认异常值提示后导入：",
+        "en": "These uploads were imported with their outlier warnings accepted:",
+    },
     "col_outlier": {"zh": "异常值提示", "en": "Outlier warning"},
     "outliers_found": {
         "zh": "发现 {n} 条异常值提示：以下数字与本区近12个月的数据差别很大，请逐条核对。确认无误后方可导入。",

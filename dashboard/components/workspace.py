@@ -188,6 +188,20 @@ def history_frame(history: pd.DataFrame, lang: str) -> pd.DataFrame:
     return history.assign(record_title=history["record_type"].map(titles).fillna(history["record_type"]))
 
 
+def accepted_warnings_frame(history: pd.DataFrame) -> pd.DataFrame:
+    """The uploads of the history that were imported with outlier warnings: number, the warnings, who accepted."""
+    rows = history[history["warning_count"] > 0]
+    return rows[["upload_id", "warnings_accepted", "accepted_by"]].reset_index(drop=True)
+
+
+def accepted_warning_labels() -> dict[str, str]:
+    return {
+        "upload_id": t("col_upload_id"),
+        "warnings_accepted": t("col_accepted_warnings"),
+        "accepted_by": t("col_accepted_by"),
+    }
+
+
 def outlier_frame(outliers: Sequence[Any], lang: str) -> pd.DataFrame:
     """The outlier warnings of a file (metrics.ingest.outliers.Outlier), one message a row in the page's language."""
     return pd.DataFrame({"message": [o.message_zh if lang == "zh" else o.message_en for o in outliers]})
