@@ -15,9 +15,10 @@ benchmark can compare both paths. `engine.routes` says which path answered each 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -219,6 +220,19 @@ class Engine:
         self.catalogues = catalogues if catalogues is not None else load_catalogues()
         self.path = path
         self.routes: dict[str, str] = {}  # KPI id -> "rollup" or "base", for the KPIs of the last call
+        self._index: _Rollups | None = None  # the rollup registry, read once per computation
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Read the rollup registry once for a whole computation (all programmes, every trend point)."""
+        outer = self._index is None
+        if outer and self.path != "base":
+            self._index = _Rollups.read(self.store)
+        try:
+            yield
+        finally:
+            if outer:
+                self._index = None
 
     # ------------------------------------------------------------------ lookup
 
@@ -239,14 +253,16 @@ class Engine:
         if programme is not None and programme not in self.catalogues:
             raise KeyError(f"unknown programme {programme!r}; known: {', '.join(self.catalogues)}")
         results = []
-        for pid, cat in self.catalogues.items():
-            if programme is None or pid == programme:
-                results.extend(self._compute_programme(cat, as_of))
+        with self._reading():
+            for pid, cat in self.catalogues.items():
+                if programme is None or pid == programme:
+                    results.extend(self._compute_programme(cat, as_of))
         return results
 
     def compute_kpi(self, kpi_id: str, as_of: dt.date) -> KpiResult:
         cat, kpi = self.kpi(kpi_id)
-        raw = self._raw(cat, [kpi], as_of)[kpi.id]
+        with self._reading():
+            raw = self._raw(cat, [kpi], as_of)[kpi.id]
         return self._result(cat, kpi, raw, as_of)
 
     def _compute_programme(self, cat: Catalogue, as_of: dt.date) -> list[KpiResult]:
@@ -326,7 +342,7 @@ class Engine:
 
         A KPI is answered whole from rollups or whole from the base tables, so a ratio never mixes the two.
         """
-        index = _Rollups.read(self.store)
+        index = self._index if self._index is not None else _Rollups.read(self.store)
         daily: dict[str, list[tuple[_Part, str, str]]] = defaultdict(list)  # table -> (part, column, kind)
         distinct: list[tuple[_Part, str, str]] = []  # (part, table, anchor)
         left: set[str] = set()
@@ -556,8 +572,10 @@ class Engine:
         cat, kpi = self.kpi(kpi_id)
         w = self.window(cat, kpi, as_of)
         rows = []
-        for end in bucket_ends(w.start, w.end, grain):
-            raw = self._raw_at(cat, kpi, as_of, end)
+        with self._reading():
+            ends = bucket_ends(w.start, w.end, grain)
+            raws = [self._raw_at(cat, kpi, as_of, end) for end in ends]
+        for end, raw in zip(ends, raws, strict=True):
             expected = None
             if kpi.target is not None:
                 expected = expected_by(kpi.target, Window(w.start, end, w.period_start, w.period_end), end)
@@ -577,6 +595,7 @@ class Engine:
         w = self.window(cat, kpi, as_of)
         pinned = Catalogue.model_construct(programme=cat.programme, tasks=cat.tasks, kpis=[kpi], subsidies=[])
         engine = _PinnedWindow(self.store, {cat.programme.id: pinned}, w.start, path=self.path)
+        engine._index = self._index
         return engine._raw(pinned, [kpi], end)[kpi.id]
 
     # ------------------------------------------------------------------ breakdowns
