@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 KPI_DB ?= data/kpi.duckdb
 PORT ?= 8501
 AS_OF ?=
+SCALE ?= 100
 
 .PHONY: install run demo test test-dates check format lint types bench clean
 
@@ -51,7 +52,7 @@ types: install
 check: lint types test
 
 bench: install
-	$(PY) -m tests.bench.run
+	$(PY) -m tests.bench.run --scale $(SCALE)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

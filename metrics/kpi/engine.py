@@ -20,9 +20,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Literal
 
 from metrics.catalogue import SQL_DIR, Catalogue, Kpi, load_catalogues
 from metrics.catalogue.models import (
@@ -47,6 +45,9 @@ from metrics.storage.compile import (
     window_sql,
 )
 from metrics.storage.store import Store
+
+if TYPE_CHECKING:  # pandas is imported by the two methods that return frames: `kpi compute` starts faster
+    import pandas as pd
 
 __all__ = ["Engine", "KpiResult", "Path"]
 
@@ -569,6 +570,8 @@ class Engine:
         Columns: date, actual, expected, numerator, denominator. Each point is the value a leader would
         have seen computing the KPI on that date over the same window (same start).
         """
+        import pandas as pd
+
         cat, kpi = self.kpi(kpi_id)
         w = self.window(cat, kpi, as_of)
         rows = []
@@ -605,6 +608,8 @@ class Engine:
 
         For counts and sums, numerator is the value and denominator is empty; rates are Σnum/Σden per group.
         """
+        import pandas as pd
+
         cat, kpi = self.kpi(kpi_id)
         if dimension not in kpi.dimensions:
             raise ValueError(f"{kpi_id} has no dimension {dimension!r}; it has {kpi.dimensions}")

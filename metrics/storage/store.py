@@ -17,14 +17,16 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pyarrow as pa
 
 from metrics.contract.errors import KpiError
 from metrics.contract.records import RECORD_TYPES, RecordType
 from metrics.storage import clock, rollup
+
+if TYPE_CHECKING:  # Arrow is imported where tables are loaded: `kpi compute` starts faster without it
+    import pyarrow as pa
 
 __all__ = ["DEFAULT_DB", "MIGRATIONS_DIR", "Store", "StoreError", "default_db_path"]
 
@@ -233,19 +235,19 @@ class Store:
         return int(row[0]) if row else 0
 
 
-_ARROW_MATCHES = {
-    "VARCHAR": (pa.string(), pa.large_string()),
-    "DATE": (pa.date32(),),
-    "BOOLEAN": (pa.bool_(),),
-    "BIGINT": (pa.int64(),),
-    "DOUBLE": (pa.float64(),),
-    "DECIMAL(18,2)": (pa.decimal128(18, 2),),
-}
-
-
 def _cast(schema: pa.Schema, rt: RecordType, column: str) -> str:
     """The column as the schema's type: a CAST only where the Arrow type differs (the demo's types match)."""
+    import pyarrow as pa
+
+    matches = {
+        "VARCHAR": (pa.string(), pa.large_string()),
+        "DATE": (pa.date32(),),
+        "BOOLEAN": (pa.bool_(),),
+        "BIGINT": (pa.int64(),),
+        "DOUBLE": (pa.float64(),),
+        "DECIMAL(18,2)": (pa.decimal128(18, 2),),
+    }
     sql_type = rt.column(column).sql_type
-    if schema.field(column).type in _ARROW_MATCHES.get(sql_type, ()):
+    if schema.field(column).type in matches.get(sql_type, ()):
         return column
     return f"CAST({column} AS {sql_type}) AS {column}"

@@ -1,7 +1,8 @@
 """Page timings: server-side script runs (AppTest) and a real browser (Debian Chromium via Playwright).
 
-Targets (issue 3, scale-100 data): overview script run ≤ 300 ms warm and ≤ 100 ms on a rerun with unchanged
-inputs; in the browser on a warm server all overview tiles visible ≤ 1.5 s and KPI detail charts ≤ 3 s.
+Targets (issue 12, scale-100 data): the first overview after the server starts (its warm-up done, as
+dashboard/lifecycle.py does at start) ≤ 300 ms and an overview rerun with unchanged inputs ≤ 30 ms (issue 3: in
+the browser on a warm server all overview tiles visible ≤ 1.5 s and KPI detail charts ≤ 3 s).
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from tests.browser_support import CHROMIUM, CHROMIUM_ARGS
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def script_runs(db: Path, as_of: dt.date, runs: int = 5) -> tuple[float, float, float]:
-    """(first run, warm run with a new session, rerun in the same session) in seconds, medians."""
+def script_runs(db: Path, as_of: dt.date, runs: int = 5) -> tuple[float, float, float, float]:
+    """(the server's start-up warm-up, the first overview after it, a run with a new session, a rerun in the
+    same session) in seconds, the last two medians. The warm-up is dashboard.lifecycle.warm, what the server
+    runs when it starts."""
     from streamlit.testing.v1 import AppTest
 
     logging.disable(logging.WARNING)
@@ -38,8 +41,13 @@ def script_runs(db: Path, as_of: dt.date, runs: int = 5) -> tuple[float, float, 
         at.session_state["principal"] = Principal("leader", "leader")
         return at
 
+    from dashboard import lifecycle
+
     t0 = time.perf_counter()
+    lifecycle.warm(as_of)
+    warm_up = time.perf_counter() - t0
     first = session()
+    t0 = time.perf_counter()
     first.run()
     cold = time.perf_counter() - t0
     warm, rerun = [], []
@@ -52,7 +60,7 @@ def script_runs(db: Path, as_of: dt.date, runs: int = 5) -> tuple[float, float, 
         at.run()
         rerun.append(time.perf_counter() - t0)
     logging.disable(logging.NOTSET)
-    return cold, statistics.median(warm), statistics.median(rerun)
+    return warm_up, cold, statistics.median(warm), statistics.median(rerun)
 
 
 def _free_port() -> int:
