@@ -277,3 +277,26 @@ def test_kpi_import_refuses_without_accept_warnings_and_imports_with_it(tmp_path
         assert store.count("placements") == sum(HISTORY) + 1240
         [(kind, subject, accepted_by)] = store.execute("SELECT kind, subject, accepted_by FROM upload_warnings")
         assert (kind, subject) == ("count", "霍营街道") and accepted_by.startswith("cli:")
+
+
+def test_the_servers_import_checks_the_same_warnings(huoying: Store, tmp_path: Path) -> None:
+    # metrics.ops.commands.import_file is what the operators' endpoint runs when `kpi import` reaches the server.
+    from metrics.ops.commands import import_file, report_json
+
+    rows = [[str(v) for v in r] for r in placement_rows(1240, prefix="HY", day="2026-10-15")]
+    data = write_csv(tmp_path / "placements_2026-10.csv", PLACEMENT_HEAD, rows).read_bytes()
+    with clock.pinned(TODAY):
+        refused = import_file(huoying, CP, data, "placements_2026-10.csv", None)
+        assert not refused.ok and refused.upload_id is None and len(refused.outliers) == 1
+        answer = report_json(refused)
+        assert (
+            answer["summary_zh"] == "placements_2026-10.csv：有 1 条异常值提示须确认，文件未导入，数据库未作任何更改。"
+        )
+        assert [e["message_zh"] for e in answer["errors"]] == [
+            "异常值提示：霍营街道 2026年10月 就业人数 1,240，为近12个月中位数的 10.0 倍",
+            "有 1 条异常值提示，未导入；核对无误后加 --accept-warnings 重新导入",
+        ]
+        assert huoying.count("placements") == sum(HISTORY) + 61  # the fixture's 回龙观街道 rows
+        accepted = import_file(huoying, CP, data, "placements_2026-10.csv", None, accept_warnings=True)
+    assert accepted.ok and accepted.new == 1240 and accepted.accepted_by == "li"
+    assert "已确认的异常值提示：霍营街道 2026年10月 就业人数 1,240，为近12个月中位数的 10.0 倍" in accepted.warnings

@@ -133,7 +133,7 @@ if history.empty:
     st.caption(t("history_none"))
 else:
     ws.show(ws.history_frame(history, L), ws.history_columns())
-    accepted = ws.accepted_warnings_frame(history)
-    if not accepted.empty:  # what was imported despite its warnings, and who accepted them
+    with_warnings = ws.accepted_warnings_frame(history)
+    if not with_warnings.empty:  # what was imported despite its warnings, and who accepted them
         st.caption(t("accepted_warnings_caption"))
-        ws.show_static(accepted, ws.accepted_warning_labels())
+        ws.show_static(with_warnings, ws.accepted_warning_labels())

@@ -101,7 +101,13 @@ def _import(store: Store, fields: dict[str, Any], data: bytes) -> dict[str, Any]
     name = Path(str(fields.get("name") or "upload")).name
     record_type = fields.get("type") or None
     report = commands.import_file(
-        store, _actor(store, fields), data, name, record_type, unit=fields.get("unit") or None
+        store,
+        _actor(store, fields),
+        data,
+        name,
+        record_type,
+        unit=fields.get("unit") or None,
+        accept_warnings=fields.get("accept_warnings") == "1",
     )
     return commands.report_json(report)
 

@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
@@ -21,11 +21,6 @@ from metrics.storage import clock
 
 # Imports of pandas, DuckDB, Arrow and the release code happen inside the commands that need them, and the
 # command groups of other modules load when run (_LazyGroup): `kpi --help` stays fast (docs/rollups.md).
-if TYPE_CHECKING:
-    from metrics.auth.access import Principal
-    from metrics.ingest.outliers import Outlier
-    from metrics.ingest.read import ParsedFile
-    from metrics.storage.store import Store
 
 
 def _as_of(value: str | None) -> dt.date:
@@ -265,10 +260,8 @@ def import_(
 
     from metrics.auth.access import AccessDenied
     from metrics.ingest.guard import GuardLimits
-    from metrics.ingest.load import ImportReport, import_parsed
-    from metrics.ingest.uploads import upload
     from metrics.ingest.worker import WorkerLimits, parse_isolated
-    from metrics.ops.commands import report_json
+    from metrics.ops.commands import import_parsed_file, report_json
 
     try:
         limits = WorkerLimits.from_env(guard=GuardLimits(max_file_mb=max_size))
@@ -276,7 +269,7 @@ def import_(
         raise click.ClickException(str(exc)) from None
 
     failed = 0
-    remote = _import_through_server(db, record_type, user, unit, max_size, files)
+    remote = _import_through_server(db, record_type, user, unit, max_size, files, accept_warnings)
     if remote is not None:
         failed = remote
         files = ()  # the server imported them
@@ -293,35 +286,13 @@ def import_(
 
             parsed = parse_isolated(path, path.name, record_type, limits=limits, progress=progress)
             bar.remove_task(task)
-            try:  # numbers far from the district's history: printed, and imported only when accepted
-                outliers = _outliers(store, principal, parsed)
+            actor = principal if principal is not None else operator_name()
+            try:  # outlier warnings (docs/uploads.md): listed, and the file imported only when accepted
+                report = import_parsed_file(store, actor, parsed, unit=unit, accept_warnings=accept_warnings)
             except AccessDenied as exc:  # refused and logged by the service; nothing written
                 failed += 1
-                click.echo(f"{path.name}：{exc} / refused for {principal.user if principal else ''}", err=True)
+                click.echo(f"{path.name}：{exc} / refused for {user}", err=True)
                 continue
-            for o in outliers:
-                click.echo(f"异常值提示 / outlier: {path.name}: {o.message_zh}  / {o.message_en}", err=True)
-            if outliers and not accept_warnings:
-                failed += 1
-                click.echo(
-                    f"{path.name}：有 {len(outliers)} 条异常值提示，未导入；核对无误后加 --accept-warnings 重新导入 / "
-                    f"{len(outliers)} outlier warning(s), not imported; check them and run again with --accept-warnings",
-                    err=True,
-                )
-                continue
-            report: ImportReport
-            if principal is None:
-                accepted_by = operator_name() if outliers else None
-                report = import_parsed(
-                    store, parsed, user=operator_name(), unit=unit, outliers=outliers, accepted_by=accepted_by
-                )
-            else:
-                try:
-                    report = upload(store, principal, parsed, outliers=outliers, accept=accept_warnings)
-                except AccessDenied as exc:  # refused and logged by the service; nothing written
-                    failed += 1
-                    click.echo(f"{path.name}：{exc} / refused for {principal.user}", err=True)
-                    continue
             if not _print_report(report_json(report), path):
                 failed += 1
     if failed:
@@ -345,22 +316,6 @@ def _print_report(report: dict[str, Any], path: Path) -> bool:
     return False
 
 
-def _outliers(store: Store, principal: Principal | None, parsed: ParsedFile) -> list[Outlier]:
-    """The outlier warnings of a parsed file (metrics.ingest.outliers), with the catalogues' subsidy standards;
-    through the permission-checked upload service when the command acts for an account."""
-    from metrics.catalogue import load_catalogues
-    from metrics.ingest.outliers import find_outliers
-    from metrics.ingest.uploads import outlier_warnings
-    from metrics.reports.ceiling import standard_ceiling
-
-    if not parsed.ok:
-        return []
-    standard = standard_ceiling(load_catalogues().values())
-    if principal is None:
-        return find_outliers(store, parsed, standard=standard)
-    return outlier_warnings(store, principal, parsed, standard)
-
-
 def _import_through_server(
     db: Path | None,
     record_type: str | None,
@@ -368,6 +323,7 @@ def _import_through_server(
     unit: str | None,
     max_size: float,
     files: tuple[Path, ...],
+    accept_warnings: bool = False,
 ) -> int | None:
     """Import each file through the running server (the app's upload code, in the server); the number of files
     that failed, or None when no server answers (the command then opens the database itself)."""
@@ -377,6 +333,7 @@ def _import_through_server(
             oversized.append(path)
             continue
         params = {"name": path.name, "type": record_type or "", "unit": unit or "", **acting_as(user)}
+        params["accept_warnings"] = "1" if accept_warnings else ""
         answer = through_server(db, "import", data=path.read_bytes(), params=params)
         if answer is None:
             if not answered:

@@ -84,10 +84,12 @@ class ImportReport(FileOutcome):
     warnings: list[str] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     absent_columns: list[str] = field(default_factory=list)  # optional columns not in the file: stored values kept
-    outliers: list[Outlier] = field(default_factory=list)  # the outlier warnings accepted with the file
+    outliers: list[Outlier] = field(default_factory=list)  # the outlier warnings accepted (or, not ok: to accept)
     accepted_by: str | None = None  # who accepted them
 
     def summary_zh(self) -> str:
+        if not self.ok and self.outliers:  # refused only for want of accepting its outlier warnings
+            return f"{self.file}：有 {len(self.outliers)} 条异常值提示须确认，文件未导入，数据库未作任何更改。"
         if not self.ok:
             return f"{self.file}：发现 {len(self.errors)} 处错误，文件未导入，数据库未作任何更改。"
         if self.upload_id is None:
@@ -100,6 +102,10 @@ class ImportReport(FileOutcome):
         return text + self.absent_note_zh
 
     def summary_en(self) -> str:
+        if not self.ok and self.outliers:
+            return (
+                f"{self.file}: {len(self.outliers)} outlier warning(s) to accept; file not imported, nothing written."
+            )
         if not self.ok:
             return f"{self.file}: {len(self.errors)} error(s); file rejected, nothing written."
         if self.upload_id is None:

@@ -12,12 +12,13 @@ import pandas as pd
 
 from metrics.auth.access import AccessDenied, Principal, check
 from metrics.auth.users import logged_refusals
-from metrics.ingest import ImportReport, OutOfDistrict, ParsedFile, import_parsed
+from metrics.ingest import ImportReport, OutOfDistrict, ParsedFile, RowError, import_parsed
 from metrics.ingest.outliers import AmountStandard, Outlier, find_outliers
 from metrics.storage.store import Store
 
 __all__ = [
     "OUT_OF_DISTRICT_COLUMNS",
+    "import_checked",
     "out_of_district_rows",
     "outlier_warnings",
     "upload",
@@ -103,6 +104,49 @@ def upload(
         )
     except OutOfDistrict as exc:
         raise _refusal(principal, parsed, exc) from None
+
+
+def import_checked(
+    store: Store,
+    actor: Principal | str,
+    parsed: ParsedFile,
+    *,
+    unit: str | None = None,
+    standard: AmountStandard | None = None,
+    accept: bool = False,
+) -> ImportReport:
+    """`kpi import`'s import, on the command's own store or the server's (metrics.ops.commands): the file's outlier
+    warnings are worked out first; unless `accept`, a file with any is not imported, and the report's errors
+    list each warning and say how to accept them. A Principal imports through the permission-checked `upload`,
+    an operator's name (cli:<login>) through `import_parsed` for `unit`."""
+    if isinstance(actor, Principal):
+        outliers = outlier_warnings(store, actor, parsed, standard) if parsed.ok else []
+    else:
+        outliers = find_outliers(store, parsed, standard=standard)
+    if outliers and not accept:
+        report = ImportReport(parsed.file, parsed.record_type, parsed.sha256, warnings=list(parsed.warnings))
+        report.outliers = outliers
+        report.errors = [
+            RowError(parsed.file, o.row, None, None, f"异常值提示：{o.message_zh}", f"outlier: {o.message_en}")
+            for o in outliers
+        ]
+        report.errors.append(
+            RowError(
+                parsed.file,
+                None,
+                None,
+                None,
+                f"有 {len(outliers)} 条异常值提示，未导入；核对无误后加 --accept-warnings 重新导入",
+                f"{len(outliers)} outlier warning(s), not imported; check them and run again with --accept-warnings",
+            )
+        )
+        return report
+    if isinstance(actor, Principal):
+        report = upload(store, actor, parsed, outliers=outliers, accept=accept)
+    else:
+        report = import_parsed(store, parsed, user=actor, unit=unit, outliers=outliers, accepted_by=actor)
+    report.warnings += [f"已确认的异常值提示：{o.message_zh}" for o in report.outliers]
+    return report
 
 
 @logged_refusals

@@ -14,15 +14,25 @@ from typing import Any
 
 from metrics.auth.access import Principal
 from metrics.auth.access_log import guarded
-from metrics.ingest.load import ImportReport, import_parsed
-from metrics.ingest.uploads import upload
+from metrics.ingest.load import ImportReport
+from metrics.ingest.read import ParsedFile
+from metrics.ingest.uploads import import_checked
 from metrics.ingest.worker import parse_isolated
 from metrics.kpi.snapshots import take_snapshot
 from metrics.ops.endpoint import ADMIN_PAGE_ZH
 from metrics.storage.backup import backup as backup_file
 from metrics.storage.store import Store
 
-__all__ = ["ADMIN_PAGE_ZH", "Actor", "backup", "import_file", "report_json", "snapshot", "weekly_report"]
+__all__ = [
+    "ADMIN_PAGE_ZH",
+    "Actor",
+    "backup",
+    "import_file",
+    "import_parsed_file",
+    "report_json",
+    "snapshot",
+    "weekly_report",
+]
 
 Actor = Principal | str
 
@@ -51,14 +61,31 @@ def weekly_report(store: Store, actor: Principal, day: dt.date, *, lang: str = "
 
 
 def import_file(
-    store: Store, actor: Actor, source: bytes | Path, name: str, record_type: str | None, *, unit: str | None = None
+    store: Store,
+    actor: Actor,
+    source: bytes | Path,
+    name: str,
+    record_type: str | None,
+    *,
+    unit: str | None = None,
+    accept_warnings: bool = False,
 ) -> ImportReport:
     """Parse in the limited worker and import, as the app's 数据上传 page does (a named account through the
     permission-checked `upload`; the operator through `import_parsed`)."""
     parsed = parse_isolated(source, name, record_type)
-    if isinstance(actor, Principal):
-        return upload(store, actor, parsed)
-    return import_parsed(store, parsed, user=actor, unit=unit)
+    return import_parsed_file(store, actor, parsed, unit=unit, accept_warnings=accept_warnings)
+
+
+def import_parsed_file(
+    store: Store, actor: Actor, parsed: ParsedFile, *, unit: str | None = None, accept_warnings: bool = False
+) -> ImportReport:
+    """Import a parsed file after its outlier warnings, with the catalogues' subsidy standards (docs/uploads.md):
+    a file with warnings is imported only with `accept_warnings`, and they are kept with the upload."""
+    from metrics.catalogue import load_catalogues
+    from metrics.reports.ceiling import standard_ceiling
+
+    standard = standard_ceiling(load_catalogues().values()) if parsed.ok else None
+    return import_checked(store, actor, parsed, unit=unit, standard=standard, accept=accept_warnings)
 
 
 def report_json(report: ImportReport) -> dict[str, Any]:
