@@ -476,6 +476,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "已生成备份 {name}（{tables} 张表，{rows} 行）。",
         "en": "Backup {name} made ({tables} tables, {rows} rows).",
     },
+    "backup_failed": {"zh": "备份失败：{error}", "en": "The backup failed: {error}"},
     "col_backup_name": {"zh": "备份文件", "en": "Backup file"},
     "col_size_mb": {"zh": "大小（MB）", "en": "Size (MB)"},
     "col_modified_at": {"zh": "生成时间", "en": "Made at"},

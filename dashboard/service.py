@@ -40,7 +40,7 @@ from metrics.auth import signin as _signin
 from metrics.auth import users as _users
 from metrics.auth import web_sessions as _web_sessions
 from metrics.auth.access import ROLES, AccessDenied, Principal, allowed
-from metrics.auth.admin import CONFIRM_RESTORE, AdminError, BackupFile
+from metrics.auth.admin import CONFIRM_RESTORE, AdminError
 from metrics.auth.audit import ACTIONS_ZH, entity_label
 from metrics.auth.users import UserError
 from metrics.auth.web_sessions import COOKIE as SESSION_COOKIE
@@ -191,8 +191,9 @@ def backups_folder() -> Path:
     return _schedule.BackupSettings.for_db(_store().path).folder
 
 
-def backup_now(principal: Principal) -> BackupFile:
-    return _admin.backup_now(_store(), principal, backups_folder())
+def backup_now(principal: Principal) -> dict[str, Any]:
+    """The backup job run now (permission jobs.run): verified, beside the scheduled ones, never rotated."""
+    return _scheduler.run_now(_store(), principal, "backup")
 
 
 def backup_content(principal: Principal, name: str) -> bytes:
@@ -239,7 +240,6 @@ __all__ = [
     "WEEKDAY_ZH",
     "AccessDenied",
     "AdminError",
-    "BackupFile",
     "Catalogue",
     "ConcurrentEdit",
     "KpiError",

@@ -99,7 +99,6 @@ ADMIN_CALLS: dict[str, Callable[[Store, Principal, Path], object]] = {
     "set_role": lambda s, p, f: admin_accounts.set_role(s, p, "leader", "office"),
     "set_unit": lambda s, p, f: admin_accounts.set_unit(s, p, "hrss", "区商务局", "通州区"),
     "list_backups": lambda s, p, f: jobs.list_backups(s, p),
-    "backup_now": lambda s, p, f: admin.backup_now(s, p, f),
     "backup_content": lambda s, p, f: admin.backup_content(s, p, f, "x.duckdb"),
     "restore": lambda s, p, f: admin.restore_as(s, p, f, "x.duckdb", admin.CONFIRM_RESTORE, swap=_no_swap),
     "revoke_sessions": lambda s, p, f: web_sessions.revoke_user(s, p, "leader", "test"),
@@ -174,19 +173,28 @@ def test_account_table_shows_last_sign_in_and_methods(admin_db: Path) -> None:
 # --------------------------------------------------------------------------- backups and restore
 
 
+def backup_now() -> Path:
+    """A backup made as the admin page's 立即备份 makes it: the scheduler's backup job, run now."""
+    run = service.backup_now(ADMIN)
+    assert run["outcome"] == "ok", run
+    return Path(run["detail"]["file"])
+
+
 def test_backup_now_lists_downloads_and_logs(admin_db: Path) -> None:
     with clock.pinned(AT):
-        made = service.backup_now(ADMIN)
+        made = backup_now()
     assert made.name == "manual-kpi-20261121-100000.duckdb"
-    assert made.path.parent == admin_db.parent / "backups"
-    assert [(b["name"], b["kind"]) for b in service.list_backups(ADMIN)] == [(made.name, "manual")]
-    assert service.backup_content(ADMIN, made.name) == made.path.read_bytes()
+    assert made.parent == admin_db.parent / "backups"
+    [listed] = service.list_backups(ADMIN)
+    assert (listed["name"], listed["kind"], listed["verified"]) == (made.name, "manual", True)
+    assert listed["counts"]["events"] == 10
+    assert service.backup_content(ADMIN, made.name) == made.read_bytes()
     for bad in ("../kpi.duckdb", "/etc/passwd", "kpi.duckdb.wal", "missing.duckdb"):
         with pytest.raises(service.AdminError):
             service.backup_content(ADMIN, bad)
     store = process.store()
     assert store is not None
-    assert changes(store, "backup")[0][:3] == ("admin", "database", made.name)
+    assert changes(store, "run_job")[0][:2] == ("admin", "job_runs")
     assert store.execute("SELECT action, allowed, detail FROM access_log WHERE action = 'backup.download'") == [
         ("backup.download", True, made.name)
     ]
@@ -199,7 +207,7 @@ def _event_count() -> int:
 
 def test_restore_brings_the_backup_back_and_no_cache_serves_the_old_file(admin_db: Path) -> None:
     assert _event_count() == 10
-    made = service.backup_now(ADMIN)
+    made = backup_now()
     store = process.store()
     assert store is not None
     insert(store, "events", _events(5, prefix="N"))
@@ -226,7 +234,7 @@ def test_restore_brings_the_backup_back_and_no_cache_serves_the_old_file(admin_d
 
 
 def test_a_restore_by_typing_confirm_and_a_refused_one(admin_db: Path) -> None:
-    made = service.backup_now(ADMIN)
+    made = backup_now()
     with pytest.raises(AccessDenied):
         service.restore_backup(OFFICE, made.name, admin.CONFIRM_RESTORE)
     store = process.store()
@@ -248,10 +256,13 @@ def test_a_failed_restore_reopens_the_old_database(admin_db: Path) -> None:
 # --------------------------------------------------------------------------- the page (AppTest)
 
 
-def run_admin(principal: Principal) -> AppTest:
+def run_admin(principal: Principal, tab: str | None = None) -> AppTest:
+    """The admin page as `principal` sees it, on its first tab or on `tab` (only the open tab's section runs)."""
     at = AppTest.from_file(APP, default_timeout=60)
     at.session_state["as_of"] = AS_OF
     at.session_state["principal"] = principal
+    if tab is not None:
+        at.session_state["admin_tab"] = tab
     at.run()
     if principal.role == "admin":
         at.switch_page("views/admin.py").run()
@@ -266,9 +277,12 @@ def test_the_admin_page_renders_its_sections_for_an_admin(admin_db: Path) -> Non
     table = at.dataframe[0].value
     assert set(table["user_name"]) == {"leader", "office", "hrss", "admin"}
     assert dict(zip(table["user_name"], table["role_label"], strict=True))["hrss"] == "部门"
+    assert "adm_backup_now" not in {b.key for b in at.button}  # only the open tab's section runs
+    at.session_state["admin_tab"] = "备份"
+    at.run()
     at.button(key="adm_backup_now").click().run()
     assert not at.exception, at.exception
-    assert any("立即备份 manual-kpi-" in s.value.replace("\\", "") for s in at.success)
+    assert any("已生成备份 manual-kpi-" in s.value.replace("\\", "") for s in at.success), at.success
 
 
 def test_the_admin_page_adds_an_account_and_refuses_a_weak_or_mismatched_password(admin_db: Path) -> None:
@@ -361,7 +375,7 @@ def test_the_smtp_test_sends_through_the_settings_and_is_logged(admin_db: Path, 
 def test_the_mail_tab_shows_success_and_the_server_error(admin_db: Path, tmp_path: Path) -> None:
     with smtp_server() as server:
         (tmp_path / "secrets.toml").write_text(_secrets(server.port), encoding="utf-8")
-        at = run_admin(ADMIN)
+        at = run_admin(ADMIN, "邮件测试")
         at.text_input(key="adm_mail_to").input("chen@example.gov.cn")
         at.button(key="adm_mail_btn").click().run()
         assert not at.exception, at.exception
@@ -375,7 +389,7 @@ def test_the_mail_tab_shows_success_and_the_server_error(admin_db: Path, tmp_pat
 
 
 def test_run_now_from_the_jobs_tab_records_the_run(admin_db: Path) -> None:
-    at = run_admin(ADMIN)
+    at = run_admin(ADMIN, "定时任务")
     assert any("每周指标快照" in m.value for m in at.markdown)
     at.button(key="adm_run_snapshot").click().run()
     assert not at.exception, at.exception
@@ -389,7 +403,7 @@ def test_run_now_from_the_jobs_tab_records_the_run(admin_db: Path) -> None:
 
 
 def test_subscriptions_tab_adds_lists_and_removes(admin_db: Path) -> None:
-    at = run_admin(ADMIN)
+    at = run_admin(ADMIN, "订阅")
     at.selectbox(key="adm_sub_user").select("leader")
     at.text_input(key="adm_sub_email").input("leader@example.gov.cn")
     at.selectbox(key="adm_sub_weekday").select(1)
@@ -422,3 +436,17 @@ def test_revoke_sessions_and_accounts_under_attack_on_the_users_tab(admin_db: Pa
     assert not at.exception, at.exception
     assert any("已注销 1 个登录会话" in s.value for s in at.success), [s.value for s in at.success]
     assert len(changes(store, "revoke_sessions")) == 1
+
+
+def test_restore_from_the_backups_tab_needs_the_confirmation_each_time(admin_db: Path) -> None:
+    made = backup_now()
+    at = run_admin(ADMIN, "备份")
+    at.button(key="adm_restore_btn").click().run()
+    assert any("确认恢复" in e.value for e in at.error)  # nothing typed: refused, nothing replaced
+    before = process.store()
+    at.text_input(key="adm_restore_confirm").input(made.name)
+    at.button(key="adm_restore_btn").click().run()
+    assert not at.exception, at.exception
+    assert any("已从 " in s.value and "before" in s.value for s in at.success), [s.value for s in at.success]
+    assert process.store() is not before
+    assert at.text_input(key="adm_restore_confirm").value == ""

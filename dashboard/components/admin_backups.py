@@ -4,6 +4,7 @@ typed confirmation, run with the service paused (dashboard.process.replace_datab
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -45,9 +46,17 @@ def render(principal: service.Principal) -> None:
         return
     st.caption(escape_markdown(t("backups_folder").format(folder=service.backups_folder())))
     if st.button(t("backup_now"), key="adm_backup_now", icon=":material/save:", type="primary"):
-        made = common.attempt(lambda: service.backup_now(principal))
-        if made is not None:
-            common.done(t("admin_done").format(what=f"{t('backup_now')} {made.name}"))
+        with st.spinner(t("backup_now")):
+            run = common.attempt(lambda: service.backup_now(principal))
+        if run is not None and run["outcome"] == "ok":
+            detail = run["detail"]
+            common.done(
+                t("backup_made").format(
+                    name=Path(detail["file"]).name, tables=detail["tables"], rows=f"{detail['rows']:,}"
+                )
+            )
+        elif run is not None:
+            st.error(escape_markdown(t("backup_failed").format(error=run["error"])))
     if not backups:
         st.info(t("backups_none"))
         return
@@ -68,6 +77,7 @@ def render(principal: service.Principal) -> None:
     if st.button(t("restore_btn"), key="adm_restore_btn", icon=":material/settings_backup_restore:"):
         restored = common.attempt(lambda: service.restore_backup(principal, name, confirmation))
         if restored is not None:
+            st.session_state.pop("adm_restore_confirm", None)  # the next restore is confirmed anew
             common.done(
                 t("restored").format(
                     name=name,

@@ -30,17 +30,24 @@ def accounts_frame(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _columns() -> dict[str, Any]:
+    """Widths so that every cell fits at 1440 px: names and units in full, times to the minute (the creation
+    time and the lock-out column stay in the data: the audit page has the history)."""
+
+    def text(key: str, width: int) -> Any:
+        return st.column_config.TextColumn(t(key), width=width)
+
+    def when(key: str) -> Any:
+        return st.column_config.DatetimeColumn(t(key), format=ws.DATETIME, width=135)
+
     return {
-        "user_name": ws.text("user_name"),
-        "display_name": ws.text("display_name"),
-        "role_label": ws.text("role"),
-        "unit": ws.text("unit"),
-        "district": ws.text("district"),
-        "state": ws.text("status"),
-        "locked_until": ws.when("col_locked_until"),
-        "methods": ws.text("col_login_methods"),
-        "last_sign_in": ws.when("col_last_sign_in"),
-        "created_at": ws.when("col_created_at"),
+        "user_name": text("user_name", 100),
+        "display_name": text("display_name", 180),
+        "role_label": text("role", 90),
+        "unit": text("unit", 120),
+        "district": text("district", 70),
+        "state": text("status", 60),
+        "methods": text("col_login_methods", 130),
+        "last_sign_in": when("col_last_sign_in"),
     }
 
 

@@ -22,22 +22,16 @@ from dashboard.i18n import t
 principal = gate.require("users.manage")
 st.title(t("admin_title"))
 admin_common.show_done()
-users, subscriptions, jobs, backups, mail = st.tabs(
-    [
-        t("admin_tab_users"),
-        t("admin_tab_subscriptions"),
-        t("admin_tab_jobs"),
-        t("admin_tab_backups"),
-        t("admin_tab_mail"),
-    ]
-)
-with users:
-    admin_users.render(principal)
-with subscriptions:
-    admin_subscriptions.render(principal)
-with jobs:
-    admin_jobs.render(principal)
-with backups:
-    admin_backups.render(principal)
-with mail:
-    admin_mail.render(principal)
+# Keyed, so the open tab survives reruns (a button's success message above must not send the admin back to
+# the first tab); on_change="rerun" runs only the open tab's section.
+sections = {
+    t("admin_tab_users"): admin_users.render,
+    t("admin_tab_subscriptions"): admin_subscriptions.render,
+    t("admin_tab_jobs"): admin_jobs.render,
+    t("admin_tab_backups"): admin_backups.render,
+    t("admin_tab_mail"): admin_mail.render,
+}
+for tab, render in zip(st.tabs(list(sections), key="admin_tab", on_change="rerun"), sections.values(), strict=True):
+    if tab.open:
+        with tab:
+            render(principal)

@@ -1,6 +1,7 @@
 """Administration done by a signed-in person: the same operations as `kpi backup` and `kpi restore`, with the
 permission checked first (storage knows nothing of principals; the layers put the check here), refusals in
-the access log and every backup or restore in the change log (docs/admin.md).
+the access log, a download in the access log and a restore in the change log (docs/admin.md). A backup made
+from the admin page is the scheduler's verified one (metrics.ops.scheduler.run_now).
 
 A restore replaces the database file under the running server, so the caller passes `swap`: the function
 that closes the process's Store, runs the file swap, and opens the new file with every other user held off
@@ -9,10 +10,8 @@ that closes the process's Store, runs the file swap, and opens the new file with
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from metrics.auth.access import Principal
@@ -26,18 +25,13 @@ from metrics.storage.store import SCHEMA_VERSION, Store
 __all__ = [
     "CONFIRM_RESTORE",
     "AdminError",
-    "BackupFile",
     "Swap",
     "backup_as",
     "backup_content",
-    "backup_now",
     "restore_as",
 ]
 
 CONFIRM_RESTORE = "确认恢复"
-# Backups made from the admin page; the scheduler's daily backups sit in the same folder under names of its own
-# and only those are rotated (metrics.ops.jobs lists both).
-MANUAL_PREFIX = "manual-"
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]{0,199}")
 
 # swap(replace) → (what replace returned, the Store now open on the database file)
@@ -48,24 +42,10 @@ class AdminError(KpiError, ValueError):
     """An admin request that cannot be carried out (an unknown backup, a missing confirmation); Chinese."""
 
 
-@dataclass(frozen=True)
-class BackupFile:
-    """A backup file in the backups folder, as the admin page lists it."""
-
-    name: str
-    path: Path
-    size_bytes: int
-    modified_at: dt.datetime  # naive Beijing time (docs/time.md)
-
-
 def backup_as(store: Store, principal: Principal, out: Path, *, overwrite: bool = False) -> dict[str, int]:
     """`backup` for the app: administrators only (permission backup.run, a refusal is logged); rows per table."""
     guarded(store, principal, "backup.run")
     return backup(store, out, overwrite=overwrite)
-
-
-def _beijing(timestamp: float) -> dt.datetime:
-    return dt.datetime.fromtimestamp(timestamp, tz=clock.TIMEZONE).replace(tzinfo=None)
 
 
 def _in_folder(folder: Path, name: str) -> Path:
@@ -76,30 +56,6 @@ def _in_folder(folder: Path, name: str) -> Path:
     if not path.is_file():
         raise AdminError(f"备份文件不存在：{name}")
     return path
-
-
-def backup_now(store: Store, principal: Principal, folder: Path) -> BackupFile:
-    """Make a backup into the backups folder now, named for the time, and write it to the change log."""
-    guarded(store, principal, "backup.run")
-    now = clock.now()
-    out = folder / f"{MANUAL_PREFIX}kpi-{now:%Y%m%d-%H%M%S}.duckdb"
-    n = 1
-    while out.exists():
-        n += 1
-        out = folder / f"{MANUAL_PREFIX}kpi-{now:%Y%m%d-%H%M%S}-{n}.duckdb"
-    counts = backup(store, out)
-    with store.transaction() as cur:
-        changelog.record(
-            cur,
-            principal.user,
-            "database",
-            out.name,
-            Action.BACKUP,
-            None,
-            {"file": out.name, "tables": len(counts), "rows": sum(counts.values())},
-        )
-    st = out.stat()
-    return BackupFile(out.name, out, st.st_size, _beijing(st.st_mtime))
 
 
 def backup_content(store: Store, principal: Principal, folder: Path, name: str) -> bytes:

@@ -66,7 +66,6 @@ ACTION_LABELS_ZH: dict[Action, str] = {
     Action.REVOKE_SESSIONS: "注销会话",
     Action.SET_ROLE: "修改角色",
     Action.SET_UNIT: "修改单位",
-    Action.BACKUP: "备份数据库",
     Action.RESTORE: "恢复备份",
     Action.SEND_TEST_MAIL: "发送测试邮件",
     Action.SUBSCRIBE: "订阅周报邮件",

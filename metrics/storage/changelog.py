@@ -64,7 +64,6 @@ class Action(StrEnum):
     # the admin page (docs/admin.md)
     SET_ROLE = "set_role"
     SET_UNIT = "set_unit"
-    BACKUP = "backup"
     RESTORE = "restore"
     SEND_TEST_MAIL = "send_test_mail"
     # weekly-briefing e-mail subscriptions (docs/server.md); a changed subscription is an UPDATE
