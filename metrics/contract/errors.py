@@ -12,6 +12,7 @@ checks it), so a caller that wants "anything the product refuses or cannot do" c
     ├── UserError               (ValueError)       metrics.auth.users: an account request refused
     ├── OutOfDistrict                              metrics.ingest.load: rows of another district
     ├── KeptValuesConflict                         metrics.ingest.load: kept values break a rule
+    ├── WarningsNotAccepted     (ValueError)       metrics.ingest.load: outlier warnings nobody accepted
     ├── LedgerError             (ValueError)       metrics.ledger.errors: a ledger request refused
     │   └── ConcurrentEdit                         the row was saved by someone else meanwhile
     ├── ReleaseError            (ValueError)       metrics.releases.service: a release request refused
