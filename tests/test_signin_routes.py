@@ -183,6 +183,13 @@ def test_next_is_a_path_on_this_site_only(client: TestClient, asked: str, goes: 
     assert post_signin(client, next=asked).headers["location"] == goes
 
 
+def test_a_roles_home_page_is_served_at_the_root(client: TestClient) -> None:
+    """Streamlit serves a role's first page at "/": /overview would be "page not found" for a leader."""
+    assert post_signin(client, next="/overview?x=1").headers["location"] == "/?x=1"
+    client.cookies.delete("kpi_session")
+    assert post_signin(client, next="/programmes").headers["location"] == "/programmes"
+
+
 def test_unknown_user_and_wrong_password_get_the_same_answer_and_throttling_says_how_long(client: TestClient) -> None:
     wrong = post_signin(client, password="not-the-password")
     unknown = post_signin(client, user="nobody")

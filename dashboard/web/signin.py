@@ -30,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from dashboard import process
+from dashboard import navigation, process
 from metrics.auth import signin, web_sessions
 from metrics.auth.access import Principal
 from metrics.auth.access_log import log_access
@@ -119,6 +119,16 @@ def safe_next(value: object) -> str:
     if parts.path in ("/signin", "/signout"):
         return "/"
     return value
+
+
+def landing(next_path: str, role: str) -> str:
+    """`next` as Streamlit serves it for this role: its home page (its first page) lives at "/", not at its
+    own path (/overview would be "page not found" for a leader)."""
+    parts = urlsplit(next_path)
+    pages = navigation.pages_for(role)
+    if pages and parts.path.strip("/") == pages[0].url:
+        return "/" + (f"?{parts.query}" if parts.query else "")
+    return next_path
 
 
 def _mac(purpose: str, value: str) -> str:
@@ -329,7 +339,8 @@ async def signin_post(request: Request) -> Response:
         client=client_address(request),
         user_agent=request.headers.get("user-agent"),
     )
-    response = RedirectResponse(next_path, status_code=303, headers={"Cache-Control": "no-store"})
+    target = landing(next_path, outcome.principal.role)
+    response = RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
     response.set_cookie(
         COOKIE,
         token,
@@ -378,6 +389,8 @@ Send = Callable[[Message], Awaitable[None]]
 def needs_session(path: str) -> bool:
     """Whether a GET of `path` is an app page (which needs a session), not an asset, route or SSO step."""
     if path in _OPEN_PATHS or path.startswith(_OPEN_PREFIXES):
+        return False
+    if "/_stcore/" in path:  # the frontend on /login probes /login/_stcore/health: a 302 there breaks its websocket
         return False
     return "." not in path.rsplit("/", 1)[-1]  # files (favicon.png, manifest.json …) are the frontend's
 
