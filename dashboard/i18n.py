@@ -485,7 +485,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "restore_title": {"zh": "从备份恢复", "en": "Restore from a backup"},
     "restore_warning": {
         "zh": "恢复会用所选备份替换当前数据库：备份之后的上传、台账和账号变更都会消失（当前数据库另存为 "
-        "before-restore 文件）。恢复期间其他用户会看到“系统维护中”。",
+        "before-restore 文件）。恢复期间其他用户会看到“系统维护中”；恢复后所有用户需重新登录。",
         "en": "Restoring replaces the current database with the chosen backup: uploads, ledger and account "
         "changes made since are gone (the current file is kept as a before-restore file). Other users see "
         "'under maintenance' meanwhile.",
@@ -496,8 +496,10 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "restore_btn": {"zh": "恢复所选备份", "en": "Restore the chosen backup"},
     "restored": {
-        "zh": "已从 {name} 恢复：{tables} 张表，共 {rows} 行；原数据库另存为 {kept}。",
-        "en": "Restored from {name}: {tables} tables, {rows} rows; the previous file is kept as {kept}.",
+        "zh": "已从 {name} 恢复：{tables} 张表，共 {rows} 行；原数据库另存为 {kept}。所有登录会话已结束，"
+        "各用户（包括您）需重新登录。",
+        "en": "Restored from {name}: {tables} tables, {rows} rows; the previous file is kept as {kept}. Every "
+        "session has ended: everyone, you included, signs in again.",
     },
     "col_job": {"zh": "任务", "en": "Job"},
     "col_schedule": {"zh": "计划", "en": "Schedule"},

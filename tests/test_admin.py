@@ -207,9 +207,10 @@ def _event_count() -> int:
 
 def test_restore_brings_the_backup_back_and_no_cache_serves_the_old_file(admin_db: Path) -> None:
     assert _event_count() == 10
-    made = backup_now()
     store = process.store()
     assert store is not None
+    token = web_sessions.create(store, Principal("leader", "leader"), client="127.0.0.1", user_agent="test")
+    made = backup_now()
     insert(store, "events", _events(5, prefix="N"))
     assert _event_count() == 15
     version_after_insert = store.data_version()
@@ -231,6 +232,9 @@ def test_restore_brings_the_backup_back_and_no_cache_serves_the_old_file(admin_d
     assert changes(new, "restore")[0][:2] == ("admin", "database")
     assert f'"backup": "{made.name}"' in changes(new, "restore")[0][4]
     assert new.execute("SELECT allowed FROM access_log WHERE action = 'backup.restore'") == [(True,)]
+    # the session in the backup does not come back to life: everyone signs in again
+    assert web_sessions.resolve(new, token) == web_sessions.SessionEnd.REVOKED
+    assert [r[:3] for r in changes(new, "revoke_sessions")] == [("admin", "users", "leader")]
 
 
 def test_a_restore_by_typing_confirm_and_a_refused_one(admin_db: Path) -> None:
@@ -444,9 +448,14 @@ def test_restore_from_the_backups_tab_needs_the_confirmation_each_time(admin_db:
     at.button(key="adm_restore_btn").click().run()
     assert any("确认恢复" in e.value for e in at.error)  # nothing typed: refused, nothing replaced
     before = process.store()
-    at.text_input(key="adm_restore_confirm").input(made.name)
+    at.text_input(key="adm_restore_confirm_0").input(made.name)
     at.button(key="adm_restore_btn").click().run()
     assert not at.exception, at.exception
     assert any("已从 " in s.value and "before" in s.value for s in at.success), [s.value for s in at.success]
+    assert any("需重新登录" in s.value for s in at.success)
     assert process.store() is not before
-    assert at.text_input(key="adm_restore_confirm").value == ""
+    at.run()
+    assert at.text_input(key="adm_restore_confirm_1").value == ""  # the next restore is confirmed anew
+    at.button(key="adm_restore_btn").click().run()
+    assert any("确认恢复" in e.value for e in at.error)
+    assert process.store() is not before and not at.exception

@@ -73,16 +73,25 @@ def render(principal: service.Principal) -> None:
     )
     st.subheader(t("restore_title"))
     st.warning(t("restore_warning"), icon=":material/warning:")
-    confirmation = st.text_input(t("restore_confirm"), key="adm_restore_confirm", placeholder=service.CONFIRM_RESTORE)
+    # a new input after each restore, so the next one is confirmed anew (a single sign-on session survives it)
+    rounds = st.session_state.setdefault("adm_restore_round", 0)
+    confirmation = st.text_input(
+        t("restore_confirm"), key=f"adm_restore_confirm_{rounds}", placeholder=service.CONFIRM_RESTORE
+    )
     if st.button(t("restore_btn"), key="adm_restore_btn", icon=":material/settings_backup_restore:"):
         restored = common.attempt(lambda: service.restore_backup(principal, name, confirmation))
         if restored is not None:
-            st.session_state.pop("adm_restore_confirm", None)  # the next restore is confirmed anew
-            common.done(
-                t("restored").format(
-                    name=name,
-                    tables=len(restored.counts),
-                    rows=f"{sum(restored.counts.values()):,}",
-                    kept=restored.previous.name if restored.previous else "—",
-                )
+            # every session was ended by the restore (docs/admin.md): say so here, in this run; the next
+            # action of this browser goes to the sign-in page
+            st.session_state["adm_restore_round"] = rounds + 1
+            st.success(
+                escape_markdown(
+                    t("restored").format(
+                        name=name,
+                        tables=len(restored.counts),
+                        rows=f"{sum(restored.counts.values()):,}",
+                        kept=restored.previous.name if restored.previous else "—",
+                    )
+                ),
+                icon=":material/check_circle:",
             )

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from metrics.auth.access import Principal
 from metrics.auth.access_log import guarded, record_access
+from metrics.auth.accounts import _end_sessions, _record_change
 from metrics.contract.errors import KpiError
 from metrics.storage import changelog, clock
 from metrics.storage.backup import Restored, backup, backup_schema_version, restore
@@ -32,6 +33,7 @@ __all__ = [
 ]
 
 CONFIRM_RESTORE = "确认恢复"
+RESTORE_REASON = "从备份恢复数据库"
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]{0,199}")
 
 # swap(replace) → (what replace returned, the Store now open on the database file)
@@ -72,8 +74,8 @@ def restore_as(
 ) -> tuple[Restored, Store]:
     """Replace the database by the backup `name` (administrators only, with `confirmation` = the backup's name
     or 确认恢复). The current file is kept beside it as `<db>.before-restore-<time>`; the restore is written to
-    the restored database's change log and access log, and its data version moves on. Returns what the
-    restore did and the Store now open on the database."""
+    the restored database's change log and access log, every browser session in it is ended (everyone signs
+    in again), and its data version moves on. Returns what the restore did and the Store now open on it."""
     guarded(store, principal, "backup.restore")
     path = _in_folder(folder, name)
     if not isinstance(confirmation, str) or confirmation.strip() not in (name, CONFIRM_RESTORE):
@@ -84,7 +86,22 @@ def restore_as(
     if version > SCHEMA_VERSION:
         raise AdminError(f"备份文件的数据库结构版本为 {version}，高于本程序支持的 {SCHEMA_VERSION}，不能恢复。")
     restored, reopened = swap(lambda db: restore(path, db, force=True))
+    now = clock.now()
     with reopened.transaction() as cur:
+        # The backup's sessions would come back to life, those revoked since included: end every one, so each
+        # user (the admin too) signs in again against the accounts and passwords as restored.
+        for (user,) in cur.execute(
+            "SELECT DISTINCT user_name FROM web_sessions WHERE revoked_at IS NULL AND expires_at > ? ORDER BY 1", [now]
+        ).fetchall():
+            ended = _end_sessions(cur, user, principal.user, RESTORE_REASON, now)
+            _record_change(
+                cur,
+                principal.user,
+                user,
+                Action.REVOKE_SESSIONS,
+                {"open_sessions": ended},
+                {"open_sessions": 0, "reason": RESTORE_REASON},
+            )
         changelog.record(
             cur,
             principal.user,
@@ -99,6 +116,6 @@ def restore_as(
                 "rows": sum(restored.counts.values()),
             },
         )
-        record_access(cur, clock.now(), principal, "backup.restore", True, None, f"从备份 {name} 恢复")
+        record_access(cur, now, principal, "backup.restore", True, None, f"从备份 {name} 恢复")
         Store.bump_data_version(cur)
     return restored, reopened
