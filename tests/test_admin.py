@@ -459,3 +459,34 @@ def test_restore_from_the_backups_tab_needs_the_confirmation_each_time(admin_db:
     at.button(key="adm_restore_btn").click().run()
     assert any("确认恢复" in e.value for e in at.error)
     assert process.store() is not before and not at.exception
+
+
+def test_the_admin_page_in_english(admin_db: Path) -> None:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["as_of"] = AS_OF
+    at.session_state["principal"] = ADMIN
+    at.session_state["lang"] = "en"
+    at.run()
+    at.switch_page("views/admin.py").run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Administration"
+    assert [tab.label for tab in at.tabs] == ["Users", "Subscriptions", "Scheduled jobs", "Backups", "Mail test"]
+    assert "Leadership" in set(at.dataframe[0].value["role_label"])
+
+
+def test_a_failed_delivery_is_shown_with_its_error_and_next_attempt(admin_db: Path) -> None:
+    """A briefing sent to a mail server that is down (nothing listens on the port) is shown failed, with the
+    attempts, the error and when it is tried again."""
+    store = process.store()
+    assert store is not None
+    monday = dt.datetime(2026, 11, 23, 8, 0)
+    with clock.pinned(monday):
+        service.subscribe(ADMIN, "leader", "leader@example.gov.cn", [], 1)
+        summary = subscriptions.deliver_due(store, SETTINGS, AS_OF, now=monday)
+        assert [user for user, _ in summary.failed] == ["leader"]
+        at = run_admin(ADMIN, "订阅")
+    assert not at.exception, at.exception
+    failed = next(d.value for d in at.dataframe if "last_error" in d.value.columns)
+    assert list(failed["user_name"]) == ["leader"] and list(failed["status_zh"]) == ["发送失败"]
+    assert int(failed["attempts"].iloc[0]) == 1 and failed["next_attempt_at"].iloc[0] > monday
+    assert "Connection refused" in failed["last_error"].iloc[0] or "拒绝" in failed["last_error"].iloc[0]

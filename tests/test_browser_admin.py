@@ -60,6 +60,11 @@ def test_admin_signs_in_backs_up_and_restores(server: str, browser: object) -> N
     _tab(page, "邮件测试")
     assert "尚未配置邮件服务器" in body(page)
 
+    _tab(page, "订阅")
+    wait_text(page, "新增订阅")
+    assert "还没有订阅" in body(page) and "没有发送失败的周报" in body(page)
+    shot(page, "admin-subscriptions")
+
     _tab(page, "备份")
     wait_text(page, "立即备份")
     assert "备份文件夹中还没有备份" in body(page)

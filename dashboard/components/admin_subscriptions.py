@@ -56,7 +56,11 @@ def _add(principal: service.Principal, users: list[str], titles: dict[str, str])
     email = c[1].text_input(t("email"), key="adm_sub_email")
     c = st.columns([3, 2])
     programmes = c[0].multiselect(
-        t("subs_programmes"), list(titles), format_func=titles.__getitem__, key="adm_sub_programmes"
+        t("subs_programmes"),
+        list(titles),
+        format_func=titles.__getitem__,
+        key="adm_sub_programmes",
+        placeholder=t("all"),
     )
     weekday = c[1].selectbox(
         t("weekday"), range(1, 8), format_func=lambda d: service.WEEKDAY_ZH[d - 1], key="adm_sub_weekday"
