@@ -68,15 +68,20 @@ if principal is None:
     login = st.Page(
         HERE / "views" / "login.py", title=t("login"), icon=":material/login:", url_path="login", default=True
     )
-    every = [login, *(page(spec) for spec in navigation.PAGES)]
+    from dashboard.components import login_form
+
+    # /sso: where the /signin page's link "统一身份认证登录" leads; it goes straight on to the provider
+    sso = st.Page(login_form.start_sso, title=t("login_oidc"), icon=":material/key:", url_path="sso")
+    every = [login, sso, *(page(spec) for spec in navigation.PAGES)]
     nav = st.navigation(every, position="hidden")
     if not service.store_available():
         st.error(t("no_db"))
         st.stop()
-    from dashboard.components import login_form
-
-    here = "" if nav.url_path == login.url_path else nav.url_path
-    login_form.render(auth.signin_url(here, st.query_params.to_dict()))
+    if nav.url_path == sso.url_path:
+        nav.run()
+    else:
+        here = "" if nav.url_path == login.url_path else nav.url_path
+        login_form.render(auth.signin_url(here, st.query_params.to_dict()))
     st.stop()
 else:
     # the pages whose permission the role holds (metrics.auth.access); each page checks again when it runs

@@ -33,7 +33,13 @@ def render(signin_url: str = "/signin") -> None:
         who = str(st.user.get("email") or st.user.get("sub") or "")
         st.error(t("oidc_unknown").format(who=escape_markdown(who)))
         st.button(t("logout"), on_click=st.logout)
-    elif st.query_params.get("sso") == "1":  # the /signin page's link "统一身份认证登录": straight to the provider
-        st.login()
     else:
         st.button(t("login_oidc"), on_click=st.login)
+
+
+def start_sso() -> None:
+    """The page /sso (the /signin page's link 统一身份认证登录): straight on to the provider (st.login); an
+    identity without an account here sees the refusal instead."""
+    if auth.oidc_configured() and not getattr(st.user, "is_logged_in", False):
+        st.login()
+    render()

@@ -48,7 +48,7 @@ _SECRET = secrets.token_bytes(32)  # per process: a restart only makes open form
 _FORM_VALUE = re.compile(r"[A-Za-z0-9_-]{32,64}")
 
 # Paths the middleware lets through without a session: Streamlit's own machinery and assets, its SSO flow,
-# this module's routes, the health check, and the in-app page that starts single sign-on.
+# this module's routes, the health check, and the in-app page /sso that starts single sign-on.
 _OPEN_PREFIXES = (
     "/_stcore/",
     "/static/",
@@ -58,7 +58,7 @@ _OPEN_PREFIXES = (
     "/auth/",
     "/api/",
 )
-_OPEN_PATHS = frozenset({"/healthz", "/signin", "/signout", "/oauth2callback", "/login"})
+_OPEN_PATHS = frozenset({"/healthz", "/signin", "/signout", "/oauth2callback", "/sso"})
 
 _REASONS: dict[str, str] = {end.value: end.message_zh for end in SessionEnd if end is not SessionEnd.MISSING}
 _REASONS["signed_out"] = "已退出登录。"
@@ -217,11 +217,7 @@ def _oidc_configured() -> bool:
 
 
 def _form(next_path: str, form_value: str, *, error: str | None = None, info: str | None = None, user: str = "") -> str:
-    sso = (
-        f'<a class="sso" href="/login?{html.escape(urlencode({"sso": "1", "next": next_path}))}">统一身份认证登录</a>'
-        if _oidc_configured()
-        else ""
-    )
+    sso = '<a class="sso" href="/sso">统一身份认证登录</a>' if _oidc_configured() else ""
     return _page(
         '<p class="sub">请使用本系统账号登录</p>'
         + _note("error", error)
