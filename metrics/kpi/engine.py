@@ -172,6 +172,7 @@ class _Part:
     role: str  # "value", "num" or "den"
     measure: Simple
     window: Window
+    district: str
 
 
 @dataclass
@@ -253,22 +254,16 @@ class Engine:
         """Every KPI of every programme (or one), in catalogue order."""
         if programme is not None and programme not in self.catalogues:
             raise KeyError(f"unknown programme {programme!r}; known: {', '.join(self.catalogues)}")
-        results = []
+        cats = [cat for pid, cat in self.catalogues.items() if programme is None or pid == programme]
         with self._reading():
-            for pid, cat in self.catalogues.items():
-                if programme is None or pid == programme:
-                    results.extend(self._compute_programme(cat, as_of))
-        return results
+            raws = self._raw_all([(cat, cat.kpis) for cat in cats], as_of)
+        return [self._result(cat, k, raws[k.id], as_of) for cat in cats for k in cat.kpis]
 
     def compute_kpi(self, kpi_id: str, as_of: dt.date) -> KpiResult:
         cat, kpi = self.kpi(kpi_id)
         with self._reading():
             raw = self._raw(cat, [kpi], as_of)[kpi.id]
         return self._result(cat, kpi, raw, as_of)
-
-    def _compute_programme(self, cat: Catalogue, as_of: dt.date) -> list[KpiResult]:
-        raws = self._raw(cat, cat.kpis, as_of)
-        return [self._result(cat, k, raws[k.id], as_of) for k in cat.kpis]
 
     def _result(self, cat: Catalogue, kpi: Kpi, raw: _Raw, as_of: dt.date) -> KpiResult:
         w = self.window(cat, kpi, as_of)
@@ -301,32 +296,43 @@ class Engine:
     # ------------------------------------------------------------------ raw values
 
     def _raw(self, cat: Catalogue, kpis: Iterable[Kpi], as_of: dt.date) -> dict[str, _Raw]:
-        district = cat.programme.district
-        kpis = list(kpis)
+        return self._raw_all([(cat, kpis)], as_of)
+
+    def _raw_all(self, programmes: list[tuple[Catalogue, Iterable[Kpi]]], as_of: dt.date) -> dict[str, _Raw]:
+        """The raw values of the KPIs of several programmes: the rollup parts of all of them in one query."""
         out: dict[str, _Raw] = {}
         parts: list[_Part] = []
-        reported: list[Kpi] = []
-        for k in kpis:
-            m = k.measure
-            self.routes[k.id] = "base"
-            if isinstance(m, CountMeasure | CountDistinctMeasure | SumMeasure | MeanMeasure):
-                parts.append(_Part(k.id, "value", m, self.window(cat, k, as_of)))
-            elif isinstance(m, RatioMeasure):
-                w = self.window(cat, k, as_of)
-                parts += [_Part(k.id, "num", m.numerator, w), _Part(k.id, "den", m.denominator, w)]
-            elif isinstance(m, ReportedMeasure):
-                reported.append(k)
-            elif isinstance(m, CoverageMeasure):
-                out[k.id] = self._coverage(cat, k, as_of)
-            elif isinstance(m, SqlMeasure):
-                out[k.id] = self._sql(cat, k, as_of)
+        kpis: list[Kpi] = []
+        for cat, group in programmes:
+            district = cat.programme.district
+            reported: list[Kpi] = []
+            for k in group:
+                kpis.append(k)
+                m = k.measure
+                self.routes[k.id] = "base"
+                if isinstance(m, CountMeasure | CountDistinctMeasure | SumMeasure | MeanMeasure):
+                    parts.append(_Part(k.id, "value", m, self.window(cat, k, as_of), district))
+                elif isinstance(m, RatioMeasure):
+                    w = self.window(cat, k, as_of)
+                    parts += [
+                        _Part(k.id, "num", m.numerator, w, district),
+                        _Part(k.id, "den", m.denominator, w, district),
+                    ]
+                elif isinstance(m, ReportedMeasure):
+                    reported.append(k)
+                elif isinstance(m, CoverageMeasure):
+                    out[k.id] = self._coverage(cat, k, as_of)
+                elif isinstance(m, SqlMeasure):
+                    out[k.id] = self._sql(cat, k, as_of)
+            if reported:
+                out.update(self._reported(cat, reported, as_of))
         partial: dict[str, dict[str, Any]] = defaultdict(dict)
-        base = self._from_rollups(parts, district, partial) if self.path != "base" and parts else parts
-        by_source: dict[str, list[_Part]] = defaultdict(list)
+        base = self._from_rollups(parts, partial) if self.path != "base" and parts else parts
+        by_source: dict[tuple[str, str], list[_Part]] = defaultdict(list)
         for part in base:
-            by_source[part.measure.source].append(part)
-        for source, group in by_source.items():
-            self._scan(source, group, district, partial)
+            by_source[(part.measure.source, part.district)].append(part)
+        for (source, district), same in by_source.items():
+            self._scan(source, same, district, partial)
         scanned = {b.kpi_id for b in base}
         for part in parts:
             if part.kpi_id not in scanned:
@@ -334,98 +340,79 @@ class Engine:
         for k in kpis:
             if k.id in partial:
                 out[k.id] = self._assemble(k, partial[k.id])
-        if reported:
-            out.update(self._reported(cat, reported, as_of))
         return out
 
-    def _from_rollups(self, parts: list[_Part], district: str, partial: dict[str, dict[str, Any]]) -> list[_Part]:
-        """Answer the parts a rollup holds (docs/rollups.md); returns those left for the base tables.
-
-        A KPI is answered whole from rollups or whole from the base tables, so a ratio never mixes the two.
-        """
+    def _from_rollups(self, parts: list[_Part], partial: dict[str, dict[str, Any]]) -> list[_Part]:
+        """Answer the parts a rollup holds (docs/rollups.md), all in one query; returns those left for the base
+        tables. A KPI is answered whole from rollups or whole from the base tables: a ratio never mixes them."""
         index = self._index if self._index is not None else _Rollups.read(self.store)
-        daily: dict[str, list[tuple[_Part, str, str]]] = defaultdict(list)  # table -> (part, column, kind)
-        distinct: list[tuple[_Part, str, str]] = []  # (part, table, anchor)
+        # table -> [(part, column, kind)]; kind "distinct" reads a distinct rollup, "rows" only counts rows
+        reads: dict[str, list[tuple[_Part, str, str]]] = defaultdict(list)
         left: set[str] = set()
         for part in parts:
             key = rollup.measure_key(part.measure)
             rows_table = index.rows.get((key["source"], key["date_column"]))
-            found: Any = None
+            found: list[tuple[str, str, str]] = []
             if rows_table is None:
                 pass
             elif isinstance(part.measure, CountDistinctMeasure):
                 anchor = next((a for a in _anchors(part.window) if (_key_text(key), a) in index.distinct), None)
                 if anchor is not None:
-                    found = ("distinct", index.distinct[(_key_text(key), anchor)], anchor, rows_table)
+                    found = [(index.distinct[(_key_text(key), anchor)], "", "distinct"), (rows_table, "", "rows")]
             elif _key_text(key) in index.daily:
-                found = ("daily", *index.daily[_key_text(key)], rows_table)
-            if found is None:
+                table, column, kind = index.daily[_key_text(key)]
+                found = [(table, column, kind)]
+            if not found:
                 if self.path == "rollup" and part.measure.source not in rollup.NOT_ROLLED_UP:
                     raise LookupError(f"{part.kpi_id}: no rollup holds {key}")
                 left.add(part.kpi_id)
                 continue
-            if found[0] == "daily":
-                daily[found[1]].append((part, found[2], found[3]))
-            else:
-                distinct.append((part, found[1], found[2]))
-                daily[found[3]].append((part, "", "rows_only"))
-        done: dict[str, dict[str, Any]] = defaultdict(dict)
-        for table, items in daily.items():
-            self._scan_daily(table, [i for i in items if i[0].kpi_id not in left], district, done)
-        for part, table, _anchor in distinct:
-            if part.kpi_id in left:
-                continue
-            # every anchor a window matches (_anchors) is its first day
-            row = (
-                self.store.cursor()
-                .execute(
-                    f"SELECT coalesce(sum(n), 0) FROM {table} "  # noqa: S608 - a name from the rollup registry
-                    "WHERE district = $district AND anchor = $start AND first_day <= $end",
-                    {"district": district, "start": part.window.start, "end": part.window.end},
-                )
-                .fetchone()
-            )
-            assert row is not None
-            done[part.kpi_id][part.role] = float(row[0])
-        for kid, values in done.items():
-            partial[kid].update(values)
+            for table, column, kind in found:
+                reads[table].append((part, column, kind))
+        params = Params()
+        selects: list[str] = []
+        names: list[list[tuple[str, str]]] = []
+        for table, items in reads.items():
+            # one SELECT per district and window: plain sums over that district's days, no FILTER per value
+            groups: dict[tuple[str, dt.date, dt.date], list[tuple[_Part, str, str]]] = defaultdict(list)
+            for item in items:
+                if item[0].kpi_id not in left:
+                    groups[(item[0].district, item[0].window.start, item[0].window.end)].append(item)
+            for (district, start, end), same in groups.items():
+                sql, labels = self._rollup_select(table, district, start, end, same, params)
+                selects.append(f"SELECT {len(selects)} AS i, {sql}")
+                names.append(labels)
+        if selects:
+            sql = " UNION ALL ".join(selects)  # one statement: the cost of a query is mostly its own overhead
+            for i, values in self.store.cursor().execute(sql, params.values).fetchall():
+                for (kid, role), v in zip(names[i], values, strict=True):
+                    partial[kid][role] = float(v) if v is not None else None
         return [p for p in parts if p.kpi_id in left]
 
-    def _scan_daily(
-        self,
-        table: str,
-        items: list[tuple[_Part, str, str]],
-        district: str,
-        partial: dict[str, dict[str, Any]],
-    ) -> None:
-        """One query over one daily rollup for all the parts it holds (table and columns from the registry)."""
-        if not items:
-            return
-        params = Params()
+    @staticmethod
+    def _rollup_select(
+        table: str, district: str, start: dt.date, end: dt.date, items: list[tuple[_Part, str, str]], params: Params
+    ) -> tuple[str, list[tuple[str, str]]]:
+        """`[values…] AS v FROM table WHERE …`: the parts one rollup answers for one district and window, and what
+        each value is. Table and column names come from the rollup registry (checked identifiers); values are bound.
+        """
         exprs: list[str] = []
-        names: list[tuple[str, str]] = []
-        lo = min(p.window.start for p, _, _ in items)
-        hi = max(p.window.end for p, _, _ in items)
+        labels: list[tuple[str, str]] = []
         for part, column, kind in items:
-            win = f"day BETWEEN {params.add(part.window.start)} AND {params.add(part.window.end)}"
-            if kind in ("count", "sum"):
-                exprs.append(f"coalesce(sum({column}) FILTER (WHERE {win}), 0)::DOUBLE")
-                names.append((part.kpi_id, part.role))
+            if kind in ("count", "sum", "distinct"):
+                exprs.append(f"coalesce(sum({'n' if kind == 'distinct' else column}), 0)::DOUBLE")
+                labels.append((part.kpi_id, part.role))
             elif kind == "mean":
-                exprs.append(
-                    f"(sum({column}_s) FILTER (WHERE {win}))::DOUBLE / nullif(sum({column}_c) FILTER (WHERE {win}), 0)"
-                )
-                names.append((part.kpi_id, part.role))
-            exprs.append(f"coalesce(sum(n_rows) FILTER (WHERE {win}), 0)")
-            names.append((part.kpi_id, f"rows_{part.role}"))
-        sql = (
-            f"SELECT {', '.join(exprs)} FROM {table} "  # noqa: S608 - names from the rollup registry
-            f"WHERE district = {params.add(district)} AND day BETWEEN {params.add(lo)} AND {params.add(hi)}"
-        )
-        row = self.store.cursor().execute(sql, params.values).fetchone()
-        assert row is not None
-        for (kid, role), v in zip(names, row, strict=True):
-            partial[kid][role] = float(v) if v is not None else None
+                exprs.append(f"sum({column}_s)::DOUBLE / nullif(sum({column}_c), 0)")
+                labels.append((part.kpi_id, part.role))
+            if kind != "distinct":
+                exprs.append("coalesce(sum(n_rows), 0)::DOUBLE")
+                labels.append((part.kpi_id, f"rows_{part.role}"))
+        if items[0][2] == "distinct":  # every anchor a window matches (_anchors) is its first day
+            where = f"anchor = {params.add(start)} AND first_day <= {params.add(end)}"
+        else:
+            where = f"day BETWEEN {params.add(start)} AND {params.add(end)}"
+        return f"[{', '.join(exprs)}] AS v FROM {table} WHERE district = {params.add(district)} AND {where}", labels
 
     def _scan(self, source: str, parts: list[_Part], district: str, partial: dict[str, dict[str, Any]]) -> None:
         """One query over one record type for all its parts: value, numerator, denominator, rows."""

@@ -8,6 +8,7 @@ districts, dates, filter operands — is a bound `$pN` parameter.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -32,11 +33,21 @@ class Params:
     """Collects bound parameters and hands out their `$name` placeholders."""
 
     values: dict[str, Any] = field(default_factory=dict)
+    _seen: dict[tuple[type, Any], str] = field(default_factory=dict, repr=False)
 
     def add(self, value: Any) -> str:
-        name = f"p{len(self.values)}"
-        self.values[name] = value
-        return f"${name}"
+        """A placeholder bound to `value`; an equal value of the same type binds once (a query of many KPIs
+        repeats its few windows and districts)."""
+        key = (type(value), tuple(value) if isinstance(value, list) else value)
+        try:
+            return self._seen[key]
+        except (KeyError, TypeError):
+            pass
+        name = f"${'p'}{len(self.values)}"
+        self.values[name[1:]] = value
+        with contextlib.suppress(TypeError):  # an unhashable value binds each time
+            self._seen[key] = name
+        return name
 
 
 def ident(source: str, column: str) -> str:
