@@ -18,7 +18,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, DEMO_PASSWORDS, login
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -113,17 +113,8 @@ def browser_times(db: Path, as_of: dt.date, n_tiles: int, runs: int = 3) -> tupl
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1440, "height": 1000})
-            page.goto(url)  # warm-up visit: the server's caches and the browser's asset cache
-            page.get_by_text("登录就业工作指标看板").first.wait_for(timeout=120_000)
-            page.wait_for_timeout(3000)
-            page.get_by_label("用户名").fill("leader")
-            page.get_by_label("密码").fill("demo-leader-2026")
-            page.get_by_role("button", name="登录").click()
-            try:
-                page.get_by_text("目标指标").first.wait_for(timeout=120_000)
-            except Exception:
-                page.screenshot(path="/tmp/bench_login.png")
-                raise
+            page.goto(url)  # the server sends the browser to /signin (dashboard/web/signin.py)
+            login(page, "leader", DEMO_PASSWORDS["leader"])
             page.wait_for_function(
                 f"document.querySelectorAll('[data-testid=stMetric]').length >= {n_tiles}", timeout=300_000
             )
