@@ -5,6 +5,7 @@ redirect of a page request without a session. The same in Chromium: tests/test_b
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,13 +16,16 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
-from starlette.testclient import TestClient
 
 import metrics.auth.passwords as passwords_mod
 from dashboard.web import signin
 from metrics.auth.users import add_user, disable_user
 from metrics.auth.web_sessions import token_hash
 from metrics.storage.store import Store
+
+with warnings.catch_warnings():  # Starlette asks for httpx2 and warns on httpx; authlib's OIDC client needs httpx
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
 
 HOST = "testserver"
 ORIGIN = f"http://{HOST}"
