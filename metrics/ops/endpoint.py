@@ -52,7 +52,7 @@ RESPONSE_TIMEOUT = float(os.environ.get("KPI_OPS_TIMEOUT", "15"))
 _current: dict[str, str] = {}  # the running server's token and file, set by open_endpoint
 
 
-class ServerUnavailable(Exception):
+class ServerUnavailable(KpiError):
     """No server answers for this database (no token file, or nothing listening): open the file directly."""
 
 

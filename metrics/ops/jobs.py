@@ -21,6 +21,7 @@ import duckdb
 
 from metrics.auth.access import Principal, check
 from metrics.auth.access_log import logged_refusals
+from metrics.contract.errors import KpiError
 from metrics.kpi.snapshots import take_snapshot
 from metrics.ops.schedule import BackupSettings
 from metrics.storage import backup as storage_backup
@@ -47,11 +48,11 @@ SCHEDULED = re.compile(r"^kpi-(\d{8})-(\d{4})\.duckdb$")
 MANUAL = re.compile(r"^manual-kpi-(\d{8})-(\d{6})(?:-\d+)?\.duckdb$")
 
 
-class Skipped(Exception):
+class Skipped(KpiError):
     """The job had nothing it could do this time (recorded as outcome 'skipped' with this reason)."""
 
 
-class BriefingFailed(RuntimeError):
+class BriefingFailed(KpiError, RuntimeError):
     """Some briefings could not be sent (the run fails and is retried); `detail` says what was sent."""
 
     def __init__(self, message: str, detail: dict[str, Any]):
