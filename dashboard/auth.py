@@ -50,9 +50,22 @@ def _test_principal() -> Principal | None:
 
 
 def _oidc_principal() -> Principal | None:
+    """The account a single sign-on identity maps to (docs/server.md, "Single sign-on"). The mapping is made,
+    and logged, once per browser session, not on every run: afterwards each run only re-reads that account,
+    so a disabled account or a changed role still applies at once. An unknown identity is logged once too."""
     if not (oidc_configured() and getattr(st.user, "is_logged_in", False) and service.store_available()):
         return None
-    return service.principal_for_oidc(str(st.user.get("sub", "")), str(st.user.get("email", "")))
+    subject = str(st.user.get("sub", ""))
+    mapped = st.session_state.get("_oidc")  # (subject, principal) while Streamlit's signed cookie says so
+    if isinstance(mapped, tuple) and mapped[0] == subject:
+        if mapped[1] is None:
+            return None  # refused (and logged) earlier in this session
+        principal = service.refresh_principal(mapped[1])
+        if principal is not None:
+            return principal
+    principal = service.principal_for_oidc(subject, str(st.user.get("email", "")))
+    st.session_state["_oidc"] = (subject, principal)
+    return principal
 
 
 def current() -> Principal | None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
+import tomllib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,17 @@ from dashboard import lifecycle  # noqa: E402
 from dashboard.web import routes  # noqa: E402
 
 log = logging.getLogger(__name__)
+
+
+def site_secrets() -> dict[str, Any] | None:
+    """The file KPI_SECRETS names (a deployment's, e.g. /etc/kpi-dashboard/secrets.toml), as `st.App` secrets:
+    so st.secrets and st.login see its [auth] and [smtp] as they see .streamlit/secrets.toml, which Streamlit
+    reads by itself from the working directory. None when unset or absent (docs/server.md, "Single sign-on")."""
+    named = os.environ.get("KPI_SECRETS")
+    if not named or not Path(named).is_file():
+        return None
+    with Path(named).open("rb") as f:
+        return tomllib.load(f)  # a file that does not parse stops the server: better than SSO silently off
 
 
 @contextlib.asynccontextmanager
@@ -43,4 +56,5 @@ app = st.App(
     routes=routes.all_routes(),
     middleware=routes.middleware(),
     lifespan=lifespan,
+    secrets=site_secrets(),
 )
