@@ -88,3 +88,32 @@ def test_csv_export_neutralises_formulas() -> None:
     assert text.startswith("\ufeff")
     assert "'=HYPERLINK" in text and "'+1" in text and "'-2" in text and "'@SUM" in text
     assert "\n正常,5" in text.replace("\r", "") and ",-2\n" in text.replace("\r", "")  # numbers stay numbers
+
+
+@pytest.mark.parametrize(
+    ("title", "lines"),
+    [
+        ("招聘活动场次", ["招聘活动场次"]),
+        (
+            "社区服务站就业专职工作者配备覆盖率：截至各期末累计值与应完成进度",
+            ["社区服务站就业专职工作者配备覆盖率：", "截至各期末累计值与应完成进度"],
+        ),
+        # never broken inside brackets, even where a bracket would be nearer the end
+        (
+            "社区服务站就业专职工作者配备覆盖率（按街道（乡镇））",
+            ["社区服务站就业专职工作者配备覆盖率", "（按街道（乡镇））"],
+        ),
+        # Latin letters count about half a CJK character
+        (
+            "Placements: value at each period end vs expected pace",
+            ["Placements: value at each period end", "vs expected pace"],
+        ),
+    ],
+)
+def test_chart_titles_are_wrapped_to_a_phones_width(title: str, lines: list[str]) -> None:
+    from dashboard.components.charts import TITLE_EMS, _ems, wrap_title
+
+    got = wrap_title(title)
+    assert got == lines
+    assert "".join(got).replace(" ", "") == title.replace(" ", "")
+    assert all(_ems(line) <= TITLE_EMS for line in got)

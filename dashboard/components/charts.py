@@ -60,15 +60,13 @@ def _layout(fig: go.Figure, title: str, y_title: str, share: bool, lang: str = "
             "text": "<br>".join(lines),
             "x": 0,
             "xanchor": "left",
-            "y": 1,
             "yref": "container",
             "yanchor": "top",
-            "pad": {"t": MODEBAR_PX},
             "font": {"size": TITLE_SIZE},
         },
         font={"family": FONT, "size": 13},
-        margin={"l": 10, "r": 10, "t": 50 + MODEBAR_PX + extra, "b": 10},
-        height=360 + MODEBAR_PX + extra,
+        margin={"l": 10, "r": 10, "t": 58 + MODEBAR_PX + extra, "b": 10},
+        height=368 + MODEBAR_PX + extra,
         legend={"orientation": "h", "y": -0.15},
         hovermode="x unified",
         plot_bgcolor="#ffffff",
@@ -81,6 +79,13 @@ def _layout(fig: go.Figure, title: str, y_title: str, share: bool, lang: str = "
         rangemode="normal" if share else "tozero",
     )
     fig.update_xaxes(gridcolor="#f0f2f5", tickformat="%Y年%-m月" if lang == "zh" else "%b %Y")
+    return _title_below_modebar(fig)
+
+
+def _title_below_modebar(fig: go.Figure) -> go.Figure:
+    """Put the title's top MODEBAR_PX below the figure's top. title.pad does not move it in plotly.js, and
+    yanchor "top" anchors the first line's baseline region, about 16 px below its top (measured in Chromium)."""
+    fig.update_layout(title_y=1 - (MODEBAR_PX + 16) / fig.layout.height)
     return fig
 
 
@@ -135,7 +140,7 @@ def breakdown_figure(df: pd.DataFrame, dimension: str, *, title: str, unit: str,
         )
     )
     fig = _layout(fig, title, dim_label, share)
-    fig.update_layout(height=max(260, 34 * len(data) + 90) + fig.layout.margin.t - 50, hovermode="closest")
+    fig.update_layout(height=max(260, 34 * len(data) + 90) + fig.layout.margin.t - 58, hovermode="closest")
     fig.update_xaxes(title_text=unit, tickformat=".0%" if share else ",~r")
     fig.update_yaxes(title_text=None, tickformat=None, rangemode=None)
-    return fig
+    return _title_below_modebar(fig)
