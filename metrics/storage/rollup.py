@@ -65,7 +65,7 @@ __all__ = [
 # The migration that creates the registry: Store.migrate calls `ensure` once it is applied.
 ROLLUP_MIGRATION = 12
 # Bump when the rollup tables' layout changes: `ensure` then rebuilds every table.
-FORMAT = 1
+FORMAT = 2
 # Record types whose rollups are never built: progress_reports are read whole by reported measures, and their
 # writer (metrics.ledger) is above storage.
 NOT_ROLLED_UP = frozenset({"progress_reports"})
@@ -209,10 +209,10 @@ def _daily_select(r: Rollup, p: Params, scope: str) -> str:
         if key["kind"] == "count":
             exprs.append(f"count(*) FILTER (WHERE {cond}) AS {name}")
         elif key["kind"] == "sum":
-            exprs.append(f"sum({ident(r.record, key['column'])}) FILTER (WHERE {cond}) AS {name}")
+            exprs.append(f"coalesce(sum({ident(r.record, key['column'])}) FILTER (WHERE {cond}), 0) AS {name}")
         else:  # mean: the sum and the count of values, added up by the engine
             col = ident(r.record, key["column"])
-            exprs.append(f"sum({col}) FILTER (WHERE {cond}) AS {name}_s")
+            exprs.append(f"coalesce(sum({col}) FILTER (WHERE {cond}), 0) AS {name}_s")
             exprs.append(f"count({col}) FILTER (WHERE {cond}) AS {name}_c")
     src = relation(r.record)
     return (
@@ -356,6 +356,8 @@ class Touched:
     record: str
     tables: dict[str, str] = field(default_factory=dict)  # date column -> temp table
     rollups: list[Rollup] = field(default_factory=list)
+    incoming: str | None = None  # the table of incoming rows, whose natural keys the write touches
+    old: dict[str, str] = field(default_factory=dict)  # additive daily rollup -> temp table of its old rows' sums
 
 
 def touch(cur: duckdb.DuckDBPyConnection, record: str, incoming: str | None) -> Touched:
@@ -381,7 +383,68 @@ def touch(cur: duckdb.DuckDBPyConnection, record: str, incoming: str | None) -> 
             )
         cur.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
         t.tables[date_col] = name
+    if incoming is not None:
+        t.incoming = incoming
+        for r in rollups:
+            if _additive(r):  # the stored rows' share of each group, taken out again after the write
+                p = Params()
+                old = f"_rollup_old_{r.name}"
+                cur.execute(
+                    f"CREATE OR REPLACE TEMP TABLE {old} AS {_select(r, p, _keyed(r.record, incoming))}", p.values
+                )
+                t.old[r.name] = old
     return t
+
+
+def _keyed(record: str, incoming: str) -> str:
+    """The base rows whose natural key is one of the incoming rows' (a semi join)."""
+    on = " AND ".join(f"i.{k} = {record}.{k}" for k in RECORD_TYPES[record].natural_key)
+    return f"EXISTS (SELECT 1 FROM {incoming} i WHERE {on})"  # noqa: S608 - names from the record spec
+
+
+def _additive(r: Rollup) -> bool:
+    """A daily rollup whose every column adds up exactly (counts; sums of integers and amounts): it can be
+    kept by adding the new rows' sums and taking out the old rows'. Sums of DOUBLE columns are recomputed."""
+    if r.kind != "daily":
+        return False
+    rt = RECORD_TYPES[r.record]
+    return all(
+        c["measure"]["kind"] == "count" or rt.column(c["measure"]["column"]).kind in ("int", "amount")
+        for c in r.definition["columns"]
+    )
+
+
+def _physical(r: Rollup) -> list[str]:
+    """The value columns of a daily rollup, in table order."""
+    out = ["n_rows"]
+    for c in r.definition["columns"]:
+        out += [f"{c['name']}_s", f"{c['name']}_c"] if c["measure"]["kind"] == "mean" else [c["name"]]
+    return out
+
+
+def _apply_delta(cur: duckdb.DuckDBPyConnection, r: Rollup, old: str, incoming: str) -> None:
+    """Add the written rows' sums to their groups and take the replaced rows' out; drop emptied groups."""
+    p = Params()
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE _rollup_new AS {_select(r, p, _keyed(r.record, incoming))}", p.values)
+    cols = _physical(r)
+    delta = ", ".join(f"sum({c}) AS {c}" for c in cols)
+    negated = ", ".join(f"-{c}" for c in cols)
+    cur.execute(
+        f"CREATE OR REPLACE TEMP TABLE _rollup_delta AS SELECT district, day, {delta} FROM "  # noqa: S608
+        f"(SELECT * FROM _rollup_new UNION ALL SELECT district, day, {negated} FROM {old}) GROUP BY 1, 2"
+    )
+    merged = ", ".join(f"coalesce(r.{c}, 0) + d.{c} AS {c}" for c in cols)
+    cur.execute(
+        f"CREATE OR REPLACE TEMP TABLE _rollup_merged AS SELECT d.district, d.day, {merged} "  # noqa: S608
+        f"FROM _rollup_delta d LEFT JOIN {r.name} r ON r.district = d.district AND r.day = d.day"
+    )
+    cur.execute(
+        f"DELETE FROM {r.name} AS r WHERE EXISTS "  # noqa: S608
+        "(SELECT 1 FROM _rollup_delta d WHERE d.district = r.district AND d.day = r.day)"
+    )
+    cur.execute(f"INSERT INTO {r.name} SELECT * FROM _rollup_merged WHERE n_rows <> 0")  # noqa: S608
+    for tmp in (old, "_rollup_new", "_rollup_delta", "_rollup_merged"):
+        cur.execute(f"DROP TABLE IF EXISTS {tmp}")
 
 
 def _anchor_span(anchor: str, lo: dt.date, hi: dt.date) -> tuple[dt.date, dt.date]:
@@ -395,8 +458,13 @@ def _anchor_span(anchor: str, lo: dt.date, hi: dt.date) -> tuple[dt.date, dt.dat
 
 
 def refresh(cur: duckdb.DuckDBPyConnection, touched: Touched) -> None:
-    """After a write: delete the touched groups of every rollup of the record type and recompute them."""
+    """After a write: bring every rollup of the record type up to date. An additive daily rollup adds the
+    written rows' sums and takes out those of the rows they replaced (it reads only the rows of the file's
+    keys); the others delete the touched groups and recompute them from the base table."""
     for r in touched.rollups:
+        if r.name in touched.old and touched.incoming is not None:
+            _apply_delta(cur, r, touched.old[r.name], touched.incoming)
+            continue
         tmp = touched.tables[r.date_column]
         row = cur.execute(f"SELECT min(day), max(day), count(*) FROM {tmp}").fetchall()[0]  # noqa: S608
         assert row is not None
