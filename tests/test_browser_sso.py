@@ -2,9 +2,9 @@
 
 The provider is `oidc-provider-mock` (a real OIDC provider: discovery, the authorization-code flow, ID
 tokens signed RS256 with its JWKS, nonces required, a form where the person picks the subject), run by this
-test in a process of its own on 127.0.0.1. The server
-runs from a folder whose .streamlit/secrets.toml holds the [auth] settings, as a deployment's does
-(docs/server.md, "Single sign-on"). An SSO user mapped to a local account lands on the overview with that
+test in a process of its own on 127.0.0.1. The server takes its [auth] settings from the secrets file
+KPI_SECRETS names (docs/server.md, "Single sign-on"): dashboard/server.py hands it to st.App, /signin reads
+it for its SSO link. An SSO user mapped to a local account lands on the overview with that
 account's role; an unknown one is refused politely, in Chinese, and the refusal is in the access log.
 """
 
@@ -106,13 +106,15 @@ class Served:
 
 @pytest.fixture(scope="module")
 def sso_server(demo_db: Path, provider: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """`python -m dashboard.serve` run from a folder like a deployment's: .streamlit/config.toml from the
-    repository, .streamlit/secrets.toml with [auth] naming the provider."""
+    """`python -m dashboard.serve` run from a folder like a deployment's (.streamlit/config.toml from the
+    repository), its [auth] naming the provider in the secrets file KPI_SECRETS names."""
     port = free_port()
     home = tmp_path_factory.mktemp("site")
     (home / ".streamlit").mkdir()
     shutil.copy(ROOT / ".streamlit" / "config.toml", home / ".streamlit" / "config.toml")
-    (home / ".streamlit" / "secrets.toml").write_text(
+    secrets = home / "secrets" / "kpi.toml"  # e.g. /etc/kpi-dashboard/secrets.toml
+    secrets.parent.mkdir()
+    secrets.write_text(
         "[auth]\n"
         f'redirect_uri = "http://127.0.0.1:{port}/oauth2callback"\n'
         f'cookie_secret = "{os.urandom(24).hex()}"\n'
@@ -122,7 +124,13 @@ def sso_server(demo_db: Path, provider: str, tmp_path_factory: pytest.TempPathFa
         encoding="utf-8",
     )
     log = (home / "server.log").open("wb")
-    env = {**os.environ, "KPI_DB": str(demo_db), "KPI_AS_OF": AS_OF.isoformat(), "KPI_SCHEDULER": "off"}
+    env = {
+        **os.environ,
+        "KPI_DB": str(demo_db),
+        "KPI_AS_OF": AS_OF.isoformat(),
+        "KPI_SCHEDULER": "off",
+        "KPI_SECRETS": str(secrets),
+    }
     proc = subprocess.Popen(
         [sys.executable, "-m", "dashboard.serve", "--server.port", str(port), "--server.address", "127.0.0.1"],
         cwd=home,

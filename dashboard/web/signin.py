@@ -206,9 +206,11 @@ def _note(kind: str, text: str | None) -> str:
 
 
 def _oidc_configured() -> bool:
-    """Whether single sign-on is set up ([auth] in .streamlit/secrets.toml; st.login reads the same)."""
+    """Whether single sign-on is set up ([auth] in .streamlit/secrets.toml, or in the file KPI_SECRETS names,
+    which dashboard/server.py gives st.App; st.login reads the same)."""
+    named = [Path(os.environ["KPI_SECRETS"])] if os.environ.get("KPI_SECRETS") else []
     try:
-        for path in (Path.cwd() / ".streamlit" / "secrets.toml", Path.home() / ".streamlit" / "secrets.toml"):
+        for path in (*named, Path.cwd() / ".streamlit" / "secrets.toml", Path.home() / ".streamlit" / "secrets.toml"):
             if path.exists() and "auth" in tomllib.loads(path.read_text(encoding="utf-8")):
                 return True
     except (OSError, ValueError):
