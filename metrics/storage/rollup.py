@@ -39,7 +39,7 @@ from metrics.catalogue.models import (
     RatioMeasure,
     SumMeasure,
 )
-from metrics.contract.records import RECORD_TYPES
+from metrics.contract.records import DERIVED_COLUMNS, RECORD_TYPES
 from metrics.storage import clock
 from metrics.storage.compile import Params, filter_sql, ident, relation
 
@@ -199,7 +199,7 @@ def _where(rt: str, filters: list[dict[str, Any]], p: Params) -> str:
     return filter_sql(rt, _FILTERS.validate_python(filters), p)
 
 
-def _daily_select(r: Rollup, p: Params, scope: str) -> str:
+def _daily_select(r: Rollup, p: Params, scope: str, src: str | None = None) -> str:
     """SELECT district, day, n_rows, <one aggregate per column> over the base rows meeting `scope`."""
     d = ident(r.record, r.date_column)
     exprs = ["count(*) AS n_rows"]
@@ -214,7 +214,7 @@ def _daily_select(r: Rollup, p: Params, scope: str) -> str:
             col = ident(r.record, key["column"])
             exprs.append(f"coalesce(sum({col}) FILTER (WHERE {cond}), 0) AS {name}_s")
             exprs.append(f"count({col}) FILTER (WHERE {cond}) AS {name}_c")
-    src = relation(r.record)
+    src = src or relation(r.record)
     return (
         f"SELECT district, {d} AS day, {', '.join(exprs)} FROM {src} "  # noqa: S608 - names from the record spec
         f"WHERE {d} IS NOT NULL AND {scope} GROUP BY 1, 2"
@@ -360,9 +360,11 @@ class Touched:
     old: dict[str, str] = field(default_factory=dict)  # additive daily rollup -> temp table of its old rows' sums
 
 
-def touch(cur: duckdb.DuckDBPyConnection, record: str, incoming: str | None) -> Touched:
+def touch(cur: duckdb.DuckDBPyConnection, record: str, incoming: str | None, *, replaces: bool = True) -> Touched:
     """Before a write: remember the district-days of the stored rows the write may change and of the
-    incoming rows (`incoming`: a table with the record type's columns; None: the whole record type)."""
+    incoming rows (`incoming`: a table with the record type's columns as they will be stored; None: the whole
+    record type). `replaces`: the write replaces the stored rows of the incoming keys (an upsert), rather
+    than appending beside them (bulk_insert)."""
     rollups = registered(cur, record)
     t = Touched(record, rollups=rollups)
     if not rollups:
@@ -386,20 +388,22 @@ def touch(cur: duckdb.DuckDBPyConnection, record: str, incoming: str | None) -> 
     if incoming is not None:
         t.incoming = incoming
         for r in rollups:
-            if _additive(r):  # the stored rows' share of each group, taken out again after the write
+            if _additive(r):  # the replaced rows' share of each group, taken out again after the write
                 p = Params()
                 old = f"_rollup_old_{r.name}"
-                cur.execute(
-                    f"CREATE OR REPLACE TEMP TABLE {old} AS {_select(r, p, _keyed(r.record, incoming))}", p.values
-                )
+                sql = _daily_select(r, p, "TRUE" if replaces else "FALSE", _keyed(r.record, incoming))
+                cur.execute(f"CREATE OR REPLACE TEMP TABLE {old} AS {sql}", p.values)
                 t.old[r.name] = old
     return t
 
 
 def _keyed(record: str, incoming: str) -> str:
-    """The base rows whose natural key is one of the incoming rows' (a semi join)."""
-    on = " AND ".join(f"i.{k} = {record}.{k}" for k in RECORD_TYPES[record].natural_key)
-    return f"EXISTS (SELECT 1 FROM {incoming} i WHERE {on})"  # noqa: S608 - names from the record spec
+    """The FROM item of the base rows whose natural key is one of the incoming rows', derived columns added
+    after the semi join (so a derived distance is computed for those rows only)."""
+    on = " AND ".join(f"i.{k} = b.{k}" for k in RECORD_TYPES[record].natural_key)
+    derived = "".join(f", {expr} AS {name}" for name, expr in DERIVED_COLUMNS.get(record, {}).items())
+    rows = f"SELECT b.* FROM {record} b WHERE EXISTS (SELECT 1 FROM {incoming} i WHERE {on})"  # noqa: S608
+    return f"(SELECT *{derived} FROM ({rows})) AS {record}"  # noqa: S608 - names from the record spec
 
 
 def _additive(r: Rollup) -> bool:
@@ -422,10 +426,18 @@ def _physical(r: Rollup) -> list[str]:
     return out
 
 
+def _written(record: str, incoming: str) -> str:
+    """The FROM item of the incoming rows as written (their record columns, derived columns added)."""
+    cols = ", ".join(RECORD_TYPES[record].column_names)
+    derived = "".join(f", {expr} AS {name}" for name, expr in DERIVED_COLUMNS.get(record, {}).items())
+    return f"(SELECT *{derived} FROM (SELECT {cols} FROM {incoming})) AS {record}"  # noqa: S608 - spec names
+
+
 def _apply_delta(cur: duckdb.DuckDBPyConnection, r: Rollup, old: str, incoming: str) -> None:
     """Add the written rows' sums to their groups and take the replaced rows' out; drop emptied groups."""
     p = Params()
-    cur.execute(f"CREATE OR REPLACE TEMP TABLE _rollup_new AS {_select(r, p, _keyed(r.record, incoming))}", p.values)
+    sql = _daily_select(r, p, "TRUE", _written(r.record, incoming))
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE _rollup_new AS {sql}", p.values)
     cols = _physical(r)
     delta = ", ".join(f"sum({c}) AS {c}" for c in cols)
     negated = ", ".join(f"-{c}" for c in cols)

@@ -221,7 +221,7 @@ class Store:
                 rollup.rebuild_record(cur, rt.name)
             else:
                 cur.execute(f"CREATE OR REPLACE TEMP TABLE _bulk_rows AS SELECT {casts} FROM _bulk")  # noqa: S608
-                touched = rollup.touch(cur, rt.name, "_bulk_rows")
+                touched = rollup.touch(cur, rt.name, "_bulk_rows", replaces=False)
                 cur.execute(f"INSERT INTO {rt.name} ({cols}) SELECT {cols} FROM _bulk_rows")  # noqa: S608
                 rollup.refresh(cur, touched)
                 cur.execute("DROP TABLE _bulk_rows")
