@@ -31,18 +31,23 @@ def default_as_of() -> dt.date:
 
 
 def warm(as_of: dt.date | None = None) -> None:
-    """Fill the caches of the overview (results, tiles, stale data) for one date."""
+    """Do before the first visitor what the first overview would: load the modules its run imports and fill
+    the caches it reads, with the keys a new session asks for (Chinese, every programme and district in
+    scope, the date `default_as_of` gives app.py). docs/page-speed.md."""
     # Outside a script run Streamlit logs a harmless 'missing ScriptRunContext' warning per call.
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
     logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
+    import streamlit.emojis  # noqa: F401 - the emoji catalogue the first st.info/st.success with CJK text loads
+
+    import dashboard.auth
+    import dashboard.components.gate  # noqa: F401
     from dashboard import state
+    from dashboard.components import tiles
 
     day = as_of or default_as_of()
     if state.store() is None:
         return
-    state.results(day)
-    state.tile_context(day)
-    state.stale(day)
+    tiles.overview(day, "zh", [], [])  # results, tile context, stale data and the monitoring table within it
 
 
 def _background_start() -> None:

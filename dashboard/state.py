@@ -36,6 +36,7 @@ def store() -> Store | None:
 def clear_caches() -> None:
     """Forget every cached result: after a restore the data version may repeat one the old file had."""
     st.cache_data.clear()
+    st.cache_resource.clear()  # the overview's view models (dashboard.components.tiles)
 
 
 def data_key() -> tuple[str, int]:

@@ -7,14 +7,16 @@ a value is never cut (docs/server.md, "Phone-size reading").
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+from dataclasses import dataclass
 from typing import Literal
 
 import pandas as pd
 import streamlit as st
 
 from dashboard import service
-from dashboard.i18n import t
+from dashboard.components import tables
+from dashboard.i18n import STRINGS, t
 from metrics.present.format import STATUS_LABELS, format_value, status_label
 
 BadgeColor = Literal["red", "orange", "yellow", "blue", "green", "violet", "gray", "grey", "primary"]
@@ -79,53 +81,146 @@ def change_text(row: pd.Series, before: float | None, lang: str) -> str | None:
     return sign + format_value(abs(diff), row["unit"], lang)
 
 
-def tile(row: pd.Series, history: list[float], before: float | None, lang: str) -> None:
+@dataclass(frozen=True, slots=True)
+class TileView:
+    """One KPI's tile, every text formatted: what a script run draws, nothing left to compute."""
+
+    kpi_id: str
+    status: str
+    lead_unit: str | None
+    badge: str
+    color: BadgeColor
+    label: str
+    value: str
+    delta: str | None
+    delta_color: Literal["normal", "inverse", "off"]
+    delta_arrow: Literal["auto", "off"]
+    delta_description: str | None
+    chart: tuple[float, ...] | None
+    help: str
+    share: float
+    progress: str
+
+
+@dataclass(frozen=True, slots=True)
+class OverviewView:
+    """The overview of one data version, date, language and sidebar scope: the status counts, the lead units
+    to choose from, every KPI's tile in urgency order (monitoring KPIs included, for their table), the
+    monitoring table and the stale data. Shared by the sessions that ask for the same key, so never changed."""
+
+    counts: tuple[tuple[str, int], ...]
+    lead_units: tuple[str, ...]
+    tiles: tuple[TileView, ...]
+    monitoring: pd.DataFrame  # the display table of every monitoring KPI in scope, in tile order
+    stale: pd.DataFrame  # record types not updated within their expected frequency (scope-independent)
+
+    def select(self, lead_units: list[str], statuses: list[str]) -> list[TileView]:
+        """The tiles of the chosen lead units and statuses (empty means all), in urgency order."""
+        return [
+            v
+            for v in self.tiles
+            if (not lead_units or v.lead_unit in lead_units) and (not statuses or v.status in statuses)
+        ]
+
+    def monitoring_table(self, as_of: dt.date, lang: str, kpi_ids: tuple[str, ...]) -> pd.DataFrame:
+        """The monitoring table of these KPIs: the one built with the view when none is filtered out."""
+        every = tuple(v.kpi_id for v in self.tiles if v.status == "monitoring")
+        return self.monitoring if kpi_ids == every else tables.monitoring_table(as_of, lang, kpi_ids)
+
+
+def tile_view(row: pd.Series, history: list[float], before: float | None, lang: str) -> TileView:
+    words = {k: STRINGS[k][lang] for k in ("since_last_week", "pace", "target", "progress")}
     delta = change_text(row, before, lang)
-    with st.container(border=True):
-        st.badge(status_label(row["status"], lang), color=BADGE_COLORS.get(row["status"], "gray"))
-        target = (
-            "—"
-            if pd.isna(row["target"])
-            else f"{'≥' if row['comparator'] == '>=' else '≤'} {format_value(row['target'], row['unit'], lang)}"
-        )
-        st.metric(
-            row[f"name_{lang}"],
-            format_value(row["actual"], row["unit"], lang),
-            delta=delta,
-            delta_color="off" if delta == UNCHANGED[lang] else "normal" if row["comparator"] != "<=" else "inverse",
-            delta_arrow="off" if delta == UNCHANGED[lang] else "auto",
-            delta_description=t("since_last_week") if delta else None,
-            chart_data=history if len(history) >= 2 else None,
-            chart_type="line",
-            help=f"{row[f'programme_title_{lang}']} · {row['clause']}",
-        )
-        share = service.progress(row["actual"], row["target"], row["comparator"])
-        pace = "" if pd.isna(row["pace"]) else f" · {t('pace')} {row['pace']:.2f}"
-        done = "—" if share is None else f"{share:.1%}"
+    target = (
+        "—"
+        if pd.isna(row["target"])
+        else f"{'≥' if row['comparator'] == '>=' else '≤'} {format_value(row['target'], row['unit'], lang)}"
+    )
+    share = service.progress(row["actual"], row["target"], row["comparator"])
+    pace = "" if pd.isna(row["pace"]) else f" · {words['pace']} {row['pace']:.2f}"
+    done = "—" if share is None else f"{share:.1%}"
+    unchanged = delta == UNCHANGED[lang]
+    return TileView(
+        kpi_id=str(row["kpi_id"]),
+        status=str(row["status"]),
+        lead_unit=None if pd.isna(row["lead_unit"]) else str(row["lead_unit"]),
+        badge=status_label(row["status"], lang),
+        color=BADGE_COLORS.get(row["status"], "gray"),
+        label=str(row[f"name_{lang}"]),
+        value=format_value(row["actual"], row["unit"], lang),
+        delta=delta,
+        delta_color="off" if unchanged else "normal" if row["comparator"] != "<=" else "inverse",
+        delta_arrow="off" if unchanged else "auto",
+        delta_description=words["since_last_week"] if delta else None,
+        chart=tuple(history) if len(history) >= 2 else None,
+        help=f"{row[f'programme_title_{lang}']} · {row['clause']}",
+        share=share or 0.0,
         # one element for target, progress, lead unit and pace keeps the overview light (≤ 1.5 s to draw)
-        st.progress(share or 0.0, text=f"{t('target')} {target} · {t('progress')} {done}  \n{row['lead_unit']}{pace}")
+        progress=f"{words['target']} {target} · {words['progress']} {done}  \n{row['lead_unit']}{pace}",
+    )
+
+
+# A resource, not cache_data: a hit hands back the one immutable object instead of unpickling tiles and
+# frames on every run. Forgotten with the other caches after a restore (dashboard.state.clear_caches).
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _overview(
+    data: tuple[str, int], as_of: dt.date, lang: str, programmes: tuple[str, ...], districts: tuple[str, ...]
+) -> OverviewView:
+    df = tables.filter_scope(service.results(as_of), list(programmes), list(districts))
+    ordered = tables.filter_results(df, programmes=[], lead_units=[], statuses=[])
+    histories, before = service.tile_context(as_of)
+    views = tuple(
+        tile_view(row, histories.get(row["kpi_id"], []), before.get(row["kpi_id"]), lang)
+        for _, row in ordered.iterrows()
+    )
+    return OverviewView(
+        counts=tuple((status_label(s, lang), int((df["status"] == s).sum())) for s in STATUS_LABELS),
+        lead_units=tuple(sorted(df["lead_unit"].dropna().unique())),
+        tiles=views,
+        monitoring=tables.monitoring_table(as_of, lang, tuple(v.kpi_id for v in views if v.status == "monitoring")),
+        stale=service.stale(as_of),
+    )
+
+
+def overview(as_of: dt.date, lang: str, programmes: list[str], districts: list[str]) -> OverviewView:
+    """The overview's view model, built once per data version, date, language and sidebar scope: a rerun
+    formats nothing, hashes no frame and unpickles nothing (docs/page-speed.md). The start-up
+    warm-up builds the default one (everything in scope, Chinese), so the first visitor finds it."""
+    return _overview(service.data_key(), as_of, lang, tuple(programmes), tuple(districts))
+
+
+def tile(view: TileView) -> None:
+    with st.container(border=True):
+        st.badge(view.badge, color=view.color)
+        st.metric(
+            view.label,
+            view.value,
+            delta=view.delta,
+            delta_color=view.delta_color,
+            delta_arrow=view.delta_arrow,
+            delta_description=view.delta_description,
+            chart_data=view.chart,
+            chart_type="line",
+            help=view.help,
+        )
+        st.progress(view.share, text=view.progress)
         st.page_link(
             "views/kpi_detail.py",
             label=t("explain"),
-            query_params={"kpi": row["kpi_id"]},
+            query_params={"kpi": view.kpi_id},
             icon=":material/arrow_forward:",
         )
 
 
-def tile_grid(
-    df: pd.DataFrame,
-    histories: Mapping[str, list[float]],
-    before: Mapping[str, float | None],
-    lang: str,
-) -> None:
-    """One tile per row of `df`, as many per line as the screen holds (the grid of `stylesheet()`)."""
+def tile_grid(views: list[TileView]) -> None:
+    """One tile per view, as many per line as the screen holds (the grid of `stylesheet()`)."""
     with st.container(key=TILES_KEY):
-        for _, row in df.iterrows():
-            tile(row, histories.get(row["kpi_id"], []), before.get(row["kpi_id"]), lang)
+        for view in views:
+            tile(view)
 
 
-def status_counts(df: pd.DataFrame, lang: str) -> None:
+def status_counts(view: OverviewView) -> None:
     """How many KPIs have each status: one small bordered figure each, three to a line on a phone."""
     with st.container(key=COUNTS_KEY):
-        for status in STATUS_LABELS:
-            st.metric(status_label(status, lang), int((df["status"] == status).sum()), border=True)
+        for label, count in view.counts:
+            st.metric(label, count, border=True)

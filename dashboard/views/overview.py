@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import service
-from dashboard.components import gate, tables, tiles
+from dashboard.components import gate, tiles
 from dashboard.i18n import lang, t
 from metrics.present.format import STATUS_LABELS, format_date, status_label
 
@@ -24,29 +24,28 @@ st.download_button(
     on_click="ignore",
 )
 
-df = service.results(as_of)
-df = tables.filter_scope(df, st.session_state.get("programmes", []), st.session_state.get("districts", []))
+# counts, lead units and tiles, formatted once per data version, date, language and scope (tiles.overview)
+ov = tiles.overview(as_of, L, st.session_state.get("programmes", []), st.session_state.get("districts", []))
 
-tiles.status_counts(df, L)
+tiles.status_counts(ov)
 
 f2, f3 = st.columns(2)
-units = f2.multiselect(t("lead_unit"), sorted(df["lead_unit"].dropna().unique()), placeholder=t("all"))
+units = f2.multiselect(t("lead_unit"), ov.lead_units, placeholder=t("all"))
 statuses = f3.multiselect(
     t("status"), list(STATUS_LABELS), format_func=lambda s: status_label(s, L), placeholder=t("all")
 )
-view = tables.filter_results(df, programmes=[], lead_units=units, statuses=statuses)
+view = ov.select(units, statuses)
 
-targeted = view[view["status"] != "monitoring"]
+targeted = [v for v in view if v.status != "monitoring"]
 st.subheader(f"{t('targets_section')}（{len(targeted)}）")
-if targeted.empty:
+if not targeted:
     st.info(t("no_match"))
 else:
-    histories, before = service.tile_context(as_of)
-    tiles.tile_grid(targeted, histories, before, L)
+    tiles.tile_grid(targeted)
 
-monitoring = view[view["status"] == "monitoring"]
+monitoring = tuple(v.kpi_id for v in view if v.status == "monitoring")
 with st.expander(f"{t('monitoring_section')}（{len(monitoring)}）", expanded=False):
-    st.dataframe(tables.monitoring_table(as_of, L, tuple(monitoring["kpi_id"])), hide_index=True, width="stretch")
+    st.dataframe(ov.monitoring_table(as_of, L, monitoring), hide_index=True, width="stretch")
 
 left, right = st.columns(2)
 with left:
@@ -58,7 +57,7 @@ with left:
         st.dataframe(overdue, hide_index=True, width="stretch")
 with right:
     st.subheader(t("stale_title"))
-    stale = service.stale(as_of)
+    stale = ov.stale
     if stale.empty:
         st.success(t("stale_none"))
     else:
