@@ -108,13 +108,12 @@ def _write(path: Path, tables: Mapping[str, pa.Table], *, replace: bool, progres
     building = path.with_name(path.name + ".building")
     for leftover in (building, Path(f"{building}.wal")):
         leftover.unlink(missing_ok=True)
-    counts: dict[str, int] = {}
     try:
         with Store.open(building) as store:
-            for i, (name, table) in enumerate(tables.items(), 1):
-                counts[name] = store.bulk_insert(name, table)
-                if progress is not None:
-                    progress(name, i, len(tables))
+            counts = store.bulk_load(tables)  # one transaction, one commit (docs/rollups.md "Bulk load")
+        if progress is not None:
+            for i, name in enumerate(counts, 1):
+                progress(name, i, len(tables))
     except BaseException:
         building.unlink(missing_ok=True)
         raise
@@ -144,8 +143,8 @@ def build_demo(
 ) -> dict[str, int]:
     """Create a demo database file at `db` and return the rows written per record type.
 
-    Refuses an existing file unless replace=True. progress(record_type, done, total) is called after each
-    table; the file appears only when complete.
+    Refuses an existing file unless replace=True. progress(record_type, done, total) is called for each
+    table once the load has committed; the file appears only when complete.
     """
     path = Path(db)
     if path.exists() and not replace:
