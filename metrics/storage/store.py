@@ -199,7 +199,7 @@ class Store:
     # ------------------------------------------------------------------ bulk
 
     def bulk_insert(self, record: str | RecordType, table: pa.Table, *, replace: bool = False) -> int:
-        """Append an Arrow table of one record type in one transaction (tests, restores).
+        """Append an Arrow table of one record type in one transaction (tests).
 
         Columns are matched by name and cast to the schema's types; no change log (not an upload). The record
         type's rollups are kept in the same transaction: rebuilt whole when the table was empty (a load),
