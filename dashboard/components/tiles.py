@@ -8,15 +8,13 @@ a value is never cut (docs/server.md, "Phone-size reading").
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import navigation, service
+from dashboard import service
 from dashboard.components import tables
 from dashboard.i18n import STRINGS, t
 from metrics.present.format import STATUS_LABELS, format_value, status_label
@@ -33,7 +31,6 @@ BADGE_COLORS: dict[str, BadgeColor] = {
 
 
 UNCHANGED = {"zh": "与上周持平", "en": "unchanged"}
-VIEWS = Path(__file__).resolve().parents[1] / "views"
 
 TILES_KEY = "kpi_tiles"
 COUNTS_KEY = "status_counts"
@@ -192,7 +189,7 @@ def overview(as_of: dt.date, lang: str, programmes: list[str], districts: list[s
     return _overview(service.data_key(), as_of, lang, tuple(programmes), tuple(districts))
 
 
-def tile(view: TileView, detail: st.Page) -> None:
+def tile(view: TileView) -> None:
     with st.container(border=True):
         st.badge(view.badge, color=view.color)
         st.metric(
@@ -207,24 +204,19 @@ def tile(view: TileView, detail: st.Page) -> None:
             help=view.help,
         )
         st.progress(view.share, text=view.progress)
-        st.page_link(detail, label=t("explain"), query_params={"kpi": view.kpi_id}, icon=":material/arrow_forward:")
-
-
-@functools.cache
-def _detail_page() -> st.Page:
-    """The KPI detail page as dashboard/app.py registers it (same file and url path, so the same page).
-    A link to a page object is made as is; a link to a file path resolves the path and searches the
-    registered pages for it, once per tile and run."""
-    spec = next(p for p in navigation.PAGES if p.file == "kpi_detail.py")
-    return st.Page(VIEWS / spec.file, url_path=spec.url)
+        st.page_link(
+            "views/kpi_detail.py",
+            label=t("explain"),
+            query_params={"kpi": view.kpi_id},
+            icon=":material/arrow_forward:",
+        )
 
 
 def tile_grid(views: list[TileView]) -> None:
     """One tile per view, as many per line as the screen holds (the grid of `stylesheet()`)."""
-    detail = _detail_page()
     with st.container(key=TILES_KEY):
         for view in views:
-            tile(view, detail)
+            tile(view)
 
 
 def status_counts(view: OverviewView) -> None:
