@@ -45,7 +45,9 @@ __all__ = [
     "check_xlsx",
 ]
 
-MAX_UPLOAD_MB = limits.MAX_UPLOAD_MB  # the app's upload limit (.streamlit/config.toml maxUploadSize), kpi import --max-size
+MAX_UPLOAD_MB = (
+    limits.MAX_UPLOAD_MB
+)  # the app's upload limit (.streamlit/config.toml maxUploadSize), kpi import --max-size
 REFUSED_ZH = "文件过大或结构异常，已拒绝："
 REFUSED_EN = "File too large or malformed, refused: "
 EXCEL_CELL_CHARS = 32_767  # Excel's own limit on the text of one cell
