@@ -7,9 +7,15 @@ skipped, with how to install, if /usr/bin/chromium is missing. Screenshots land 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +60,63 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+class Served:
+    """A running server: its address, process and log; stop() (idempotent) lets a test read the database it held."""
+
+    def __init__(self, url: str, port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
+        self.url, self.port, self.proc, self.log = url, port, proc, log
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()  # SIGTERM: the lifespan's shut-down runs (scheduler, token file)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@contextlib.contextmanager
+def serve(
+    env: dict[str, str],
+    log: Path,
+    *,
+    cwd: Path = ROOT,
+    port: int | None = None,
+    ready: Callable[[Served], bool] = lambda served: True,
+    timeout: float = 90,
+) -> Iterator[Served]:
+    """`python -m dashboard.serve` (what `make run` runs) on a loopback port (a free one unless given) with
+    `env` over this process's environment; yields once Streamlit answers its health check and `ready` holds,
+    and stops the server after."""
+    port = port or free_port()
+    args = ["--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dashboard.serve", *args],
+            cwd=cwd,
+            env={**os.environ, **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        served = Served(f"http://127.0.0.1:{port}", port, proc, log)
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    with urllib.request.urlopen(served.url + "/_stcore/health", timeout=2) as r:  # noqa: S310
+                        if r.status == 200 and ready(served):
+                            break
+                except OSError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the server did not start: " + log.read_text(errors="replace")[-3000:])
+                time.sleep(0.3)
+            yield served
+        finally:
+            served.stop()
 
 
 def open_page(browser: Any, url: str, path: str = "", wait_text: str = "", user: str = "leader") -> Any:

@@ -4,18 +4,13 @@ tests/browser_support.py."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from metrics.storage.store import Store
-from tests.browser_support import AS_OF, CHROMIUM, CHROMIUM_ARGS, ROOT, free_port
+from tests.browser_support import AS_OF, CHROMIUM, CHROMIUM_ARGS, serve
 
 
 @pytest.fixture
@@ -46,52 +41,12 @@ def server(
 ) -> Iterator[str]:
     """The server (dashboard/server.py: Streamlit through st.App, with /signin and the other routes) on a free
     loopback port, on this module's `demo_db`. A module may set SERVER_ENV = {...} for extra variables."""
-    port = free_port()
-    log = (tmp_path_factory.mktemp("server") / "streamlit.log").open("wb")
     extra = getattr(request.module, "SERVER_ENV", {})
     # no scheduler: its catch-up (a snapshot and a backup) would take the cores the pages under test need;
     # tests/test_ops.py runs the server with it
-    env = {**os.environ, "KPI_DB": str(demo_db), "KPI_AS_OF": AS_OF.isoformat(), "KPI_SCHEDULER": "off", **extra}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "dashboard" / "server.py"),
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:  # noqa: S310 - loopback
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            raise RuntimeError("streamlit did not start")
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    env = {"KPI_DB": str(demo_db), "KPI_AS_OF": AS_OF.isoformat(), "KPI_SCHEDULER": "off", **extra}
+    with serve(env, tmp_path_factory.mktemp("server") / "streamlit.log") as served:
+        yield served.url
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from metrics.storage.store import Store
-from tests.browser_support import AS_OF, ROOT, body, free_port, require_chromium, shot, wait_text
+from tests.browser_support import AS_OF, ROOT, Served, body, free_port, require_chromium, serve, shot, wait_text
 
 pytestmark = pytest.mark.browser
 
@@ -94,16 +94,6 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
-class Served:
-    """The running server: its address, and stop() (idempotent) so a test can read the database it held."""
-
-    def __init__(self, url: str, proc: subprocess.Popen[bytes]) -> None:
-        self.url, self.proc = url, proc
-
-    def stop(self) -> None:
-        stop(self.proc)
-
-
 @pytest.fixture(scope="module")
 def sso_server(demo_db: Path, provider: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """`python -m dashboard.serve` run from a folder like a deployment's (.streamlit/config.toml from the
@@ -123,45 +113,9 @@ def sso_server(demo_db: Path, provider: str, tmp_path_factory: pytest.TempPathFa
         f'server_metadata_url = "{provider}/.well-known/openid-configuration"\n',
         encoding="utf-8",
     )
-    log = (home / "server.log").open("wb")
-    env = {
-        **os.environ,
-        "KPI_DB": str(demo_db),
-        "KPI_AS_OF": AS_OF.isoformat(),
-        "KPI_SCHEDULER": "off",
-        "KPI_SECRETS": str(secrets),
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "dashboard.serve", "--server.port", str(port), "--server.address", "127.0.0.1"],
-        cwd=home,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    served = Served(f"http://127.0.0.1:{port}", proc)
-    try:
-        try:
-            wait_until_up(served.url + "/_stcore/health", proc)
-        except RuntimeError:
-            raise RuntimeError(
-                "the server did not start: " + (home / "server.log").read_text(errors="replace")
-            ) from None
+    env = {"KPI_DB": str(demo_db), "KPI_AS_OF": AS_OF.isoformat(), "KPI_SCHEDULER": "off", "KPI_SECRETS": str(secrets)}
+    with serve(env, home / "server.log", cwd=home, port=port) as served:
         yield served
-    finally:
-        served.stop()
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    from tests.browser_support import CHROMIUM, CHROMIUM_ARGS
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def sign_in_with_sso(browser: Any, url: str, provider: str, subject: str) -> Any:

@@ -24,7 +24,7 @@ from metrics.auth.users import create_demo_accounts
 from metrics.cli.common import operator_name
 from metrics.ops import endpoint
 from metrics.storage.store import Store
-from tests.browser_support import ROOT, free_port
+from tests.browser_support import ROOT, free_port, serve
 from tests.support import write_csv
 
 LIMIT_SECONDS = 20
@@ -74,48 +74,18 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def served(db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """`python -m dashboard.serve` (what `make run` runs) on a free loopback port, holding `db`."""
-    port = free_port()
+    """`python -m dashboard.serve` (what `make run` runs) on a free loopback port, holding `db`, scheduler on."""
     logs = tmp_path_factory.mktemp("ops-server")
     backups = logs / "backups"
     env = {
-        **os.environ,
         "KPI_DB": str(db),
         "KPI_BACKUP_DIR": str(backups),
         "KPI_SECRETS": str(logs / "no-secrets.toml"),
+        "KPI_SCHEDULER": "on",
     }
-    env.pop("KPI_SCHEDULER", None)
-    log = (logs / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "dashboard.serve", "--server.port", str(port), "--server.address", "127.0.0.1"]
-        + ["--server.headless", "true"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if get(url + "/healthz")[0] == 200 and endpoint.token_file(db).exists():
-                    break
-            except OSError:
-                pass
-            time.sleep(0.5)
-        else:
-            raise RuntimeError("server did not start: " + (logs / "server.log").read_text(errors="replace")[-3000:])
-        yield {"url": url, "port": port, "proc": proc, "backups": backups, "log": logs / "server.log"}
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        log.close()
+    ready = lambda s: get(s.url + "/healthz")[0] == 200 and endpoint.token_file(db).exists()  # noqa: E731
+    with serve(env, logs / "server.log", ready=ready) as s:
+        yield {"url": s.url, "port": s.port, "proc": s.proc, "backups": backups, "log": s.log}
 
 
 def test_the_token_file_is_private_and_names_the_loopback_port(db: Path, served: dict[str, Any]) -> None:
