@@ -82,6 +82,10 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
         "Copy the database to a backup file (consistent snapshot; written whole, then renamed). While the server "
         "runs, the server makes the copy.",
     ),
+    "lake": (
+        "metrics.cli.lake:lake_group",
+        "数据湖交换 / Parquet hand-off to a data lake: export and import the record tables.",
+    ),
     "release": (
         "metrics.cli.release:release",
         "统计发布 / press releases: create a draft from a snapshot, publish it, list and export.",
