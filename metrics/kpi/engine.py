@@ -8,6 +8,10 @@ Counts, sums, means and count-distincts are answered from the rollups (docs/roll
 keeps one for the measure, and from the base tables otherwise; `path="base"` always scans, so a test or the
 benchmark can compare both paths. `engine.routes` says which path answered each KPI of the last call.
 
+The SQL runs on a `Backend`: DuckDB on the Store by default, or Apache Spark over a data lake
+(`metrics.lake.spark`, docs/spark.md), which gets the same statements transpiled. The status, pace and
+projection rules run here on the results, whatever answered the SQL.
+
     >>> engine = Engine(store)              # path="auto"
     >>> results = engine.compute(dt.date(2026, 11, 21))
     >>> engine.breakdown("tz-contract-signing-rate", "street", dt.date(2026, 11, 21))
@@ -18,9 +22,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from metrics.catalogue import SQL_DIR, Catalogue, Kpi, load_catalogues
 from metrics.catalogue.models import (
@@ -49,10 +53,42 @@ from metrics.storage.store import Store
 if TYPE_CHECKING:  # pandas is imported by the two methods that return frames: `kpi compute` starts faster
     import pandas as pd
 
-__all__ = ["Engine", "KpiResult", "Path"]
+__all__ = ["Backend", "DuckDBBackend", "Engine", "KpiResult", "Path"]
 
 Path = Literal["auto", "base", "rollup"]
 Simple = CountMeasure | CountDistinctMeasure | SumMeasure | MeanMeasure
+
+
+class Backend(Protocol):
+    """Where the engine's SQL runs. Statements are DuckDB SQL with `$name` parameters; `kpis` names the KPIs a
+    statement answers, for a backend's error messages (docs/spark.md)."""
+
+    name: str
+    rollups: bool  # whether rollup tables can be read (only the DuckDB file keeps them)
+
+    def rows(self, sql: str, params: dict[str, Any], kpis: Sequence[str]) -> list[tuple[Any, ...]]: ...
+
+    def frame(self, sql: str, params: dict[str, Any], kpis: Sequence[str], columns: Sequence[str]) -> pd.DataFrame:
+        """The rows as a frame with these column names."""
+        ...
+
+
+class DuckDBBackend:
+    """The Store's DuckDB file: the district's own database, rollups included."""
+
+    name = "duckdb"
+    rollups = True
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def rows(self, sql: str, params: dict[str, Any], kpis: Sequence[str]) -> list[tuple[Any, ...]]:
+        return self.store.cursor().execute(sql, params).fetchall()
+
+    def frame(self, sql: str, params: dict[str, Any], kpis: Sequence[str], columns: Sequence[str]) -> pd.DataFrame:
+        df = self.store.cursor().execute(sql, params).df()
+        df.columns = list(columns)
+        return df
 
 
 @dataclass
@@ -215,10 +251,26 @@ def _anchors(w: Window) -> list[str]:
 class Engine:
     """Computes KPI results from a Store. Stateless apart from the catalogue it was given and `routes`."""
 
-    def __init__(self, store: Store, catalogues: dict[str, Catalogue] | None = None, *, path: Path = "auto"):
+    def __init__(
+        self,
+        store: Store | None,
+        catalogues: dict[str, Catalogue] | None = None,
+        *,
+        path: Path = "auto",
+        backend: Backend | None = None,
+    ):
         if path not in ("auto", "base", "rollup"):
             raise ValueError(f"path must be auto, base or rollup, not {path!r}")
+        if backend is None:
+            if store is None:
+                raise ValueError("an engine needs a store or a backend")
+            backend = DuckDBBackend(store)
+        if not backend.rollups:
+            if path == "rollup":
+                raise ValueError(f"the {backend.name} backend keeps no rollups: use path='base'")
+            path = "base"
         self.store = store
+        self.backend = backend
         self.catalogues = catalogues if catalogues is not None else load_catalogues()
         self.path = path
         self.routes: dict[str, str] = {}  # KPI id -> "rollup" or "base", for the KPIs of the last call
@@ -229,12 +281,17 @@ class Engine:
         """Read the rollup registry once for a whole computation (all programmes, every trend point)."""
         outer = self._index is None
         if outer and self.path != "base":
-            self._index = _Rollups.read(self.store)
+            self._index = _Rollups.read(self._store())
         try:
             yield
         finally:
             if outer:
                 self._index = None
+
+    def _store(self) -> Store:
+        """The DuckDB store, for the rollup registry (only a DuckDB backend has rollups: see __init__)."""
+        assert self.store is not None
+        return self.store
 
     # ------------------------------------------------------------------ lookup
 
@@ -345,7 +402,7 @@ class Engine:
     def _from_rollups(self, parts: list[_Part], partial: dict[str, dict[str, Any]]) -> list[_Part]:
         """Answer the parts a rollup holds (docs/rollups.md), all in one query; returns those left for the base
         tables. A KPI is answered whole from rollups or whole from the base tables: a ratio never mixes them."""
-        index = self._index if self._index is not None else _Rollups.read(self.store)
+        index = self._index if self._index is not None else _Rollups.read(self._store())
         # table -> [(part, column, kind)]; kind "distinct" reads a distinct rollup, "rows" only counts rows
         reads: dict[str, list[tuple[_Part, str, str]]] = defaultdict(list)
         left: set[str] = set()
@@ -384,7 +441,8 @@ class Engine:
                 names.append(labels)
         if selects:
             sql = " UNION ALL ".join(selects)  # one statement: the cost of a query is mostly its own overhead
-            for i, values in self.store.cursor().execute(sql, params.values).fetchall():
+            served = sorted({p.kpi_id for p in parts if p.kpi_id not in left})
+            for i, values in self.backend.rows(sql, params.values, served):
                 for (kid, role), v in zip(names[i], values, strict=True):
                     partial[kid][role] = float(v) if v is not None else None
         return [p for p in parts if p.kpi_id in left]
@@ -438,8 +496,7 @@ class Engine:
         bounds = " OR ".join(f"{col} BETWEEN {params.add(lo)} AND {params.add(hi)}" for col, (lo, hi) in spans.items())
         where = f"district = {params.add(district)} AND ({bounds or 'TRUE'})"
         sql = f"SELECT {', '.join(exprs)} FROM {relation(source)} WHERE {where}"  # noqa: S608
-        row = self.store.cursor().execute(sql, params.values).fetchone()
-        assert row is not None
+        row = self.backend.rows(sql, params.values, sorted({p.kpi_id for p in parts}))[0]
         for (kid, role), v in zip(names, row, strict=True):
             partial[kid][role] = float(v) if v is not None else None
 
@@ -467,7 +524,7 @@ class Engine:
         body = (SQL_DIR / m.file).read_text(encoding="utf-8")
         sql = f"SELECT sum(numerator), sum(denominator), count(*) FROM ({body})"  # noqa: S608 - file under metrics/kpi/sql
         params = {"district": cat.programme.district, "window_start": w.start, "window_end": w.end}
-        num, den, rows = self.store.cursor().execute(sql, params).fetchone()  # type: ignore[misc]
+        num, den, rows = self.backend.rows(sql, params, [kpi.id])[0]
         num, den = float(num or 0), float(den or 0)
         if m.ratio:
             return _Raw(
@@ -483,7 +540,7 @@ class Engine:
         m = kpi.measure
         assert isinstance(m, CoverageMeasure)
         sql, params = self._coverage_sql(cat, kpi, as_of, group_by=None)
-        met, units = self.store.cursor().execute(sql, params).fetchone()  # type: ignore[misc]
+        met, units = self.backend.rows(sql, params, [kpi.id])[0]
         met, units = float(met or 0), float(units or 0)
         return _Raw(
             met / units if units else None,
@@ -521,15 +578,12 @@ class Engine:
 
     def _reported(self, cat: Catalogue, kpis: list[Kpi], as_of: dt.date) -> dict[str, _Raw]:
         ids = [k.id for k in kpis]
-        rows = (
-            self.store.cursor()
-            .execute(
-                "SELECT kpi_id, period_end, value FROM progress_reports "
-                "WHERE district = $district AND list_contains($ids, kpi_id) AND period_end <= $as_of "
-                "ORDER BY kpi_id, period_end",
-                {"district": cat.programme.district, "ids": ids, "as_of": as_of},
-            )
-            .fetchall()
+        rows = self.backend.rows(
+            "SELECT kpi_id, period_end, value FROM progress_reports "
+            "WHERE district = $district AND list_contains($ids, kpi_id) AND period_end <= $as_of "
+            "ORDER BY kpi_id, period_end",
+            {"district": cat.programme.district, "ids": ids, "as_of": as_of},
+            ids,
         )
         by_kpi: dict[str, list[tuple[dt.date, float]]] = defaultdict(list)
         for kid, period_end, value in rows:
@@ -584,7 +638,7 @@ class Engine:
         """The raw value over the window of `as_of`, cut at `end` (for trend points)."""
         w = self.window(cat, kpi, as_of)
         pinned = Catalogue.model_construct(programme=cat.programme, tasks=cat.tasks, kpis=[kpi], subsidies=[])
-        engine = _PinnedWindow(self.store, {cat.programme.id: pinned}, w.start, path=self.path)
+        engine = _PinnedWindow(self.store, {cat.programme.id: pinned}, w.start, path=self.path, backend=self.backend)
         engine._index = self._index
         return engine._raw(pinned, [kpi], end)[kpi.id]
 
@@ -605,15 +659,13 @@ class Engine:
         district = cat.programme.district
         if isinstance(m, CoverageMeasure):
             sql, params = self._coverage_sql(cat, kpi, as_of, group_by=dimension)
-            df = self.store.cursor().execute(sql, params).df()
-            df.columns = [dimension, "numerator", "denominator"]
+            df = self.backend.frame(sql, params, [kpi_id], [dimension, "numerator", "denominator"])
         elif isinstance(m, SqlMeasure):
             body = (SQL_DIR / m.file).read_text(encoding="utf-8")
             col = ident(m.source, dimension)
             sql = f"SELECT {col}, sum(numerator), sum(denominator) FROM ({body}) GROUP BY 1 ORDER BY 1"  # noqa: S608
             params = {"district": district, "window_start": w.start, "window_end": w.end}
-            df = self.store.cursor().execute(sql, params).df()
-            df.columns = [dimension, "numerator", "denominator"]
+            df = self.backend.frame(sql, params, [kpi_id], [dimension, "numerator", "denominator"])
         elif isinstance(m, RatioMeasure | CountMeasure | CountDistinctMeasure | SumMeasure | MeanMeasure):
             parts = [m.numerator, m.denominator] if isinstance(m, RatioMeasure) else [m]
             frames = []
@@ -625,7 +677,7 @@ class Engine:
                     f"SELECT {col} AS dim, {aggregate_sql(sm, 'TRUE')} AS v FROM {relation(sm.source)} "  # noqa: S608
                     f"WHERE district = {p.add(district)} AND {cond} GROUP BY 1"
                 )
-                frames.append(self.store.cursor().execute(sql, p.values).df().set_index("dim")["v"])
+                frames.append(self.backend.frame(sql, p.values, [kpi_id], ["dim", "v"]).set_index("dim")["v"])
             if isinstance(m, RatioMeasure):
                 df = pd.concat(frames, axis=1, keys=["numerator", "denominator"]).fillna(0.0)
             else:
@@ -646,8 +698,16 @@ class Engine:
 class _PinnedWindow(Engine):
     """An engine whose windows start on a fixed date (trend points within one period)."""
 
-    def __init__(self, store: Store, catalogues: dict[str, Catalogue], start: dt.date, *, path: Path = "auto"):
-        super().__init__(store, catalogues, path=path)
+    def __init__(
+        self,
+        store: Store | None,
+        catalogues: dict[str, Catalogue],
+        start: dt.date,
+        *,
+        path: Path = "auto",
+        backend: Backend | None = None,
+    ):
+        super().__init__(store, catalogues, path=path, backend=backend)
         self._start = start
 
     def window(self, cat: Catalogue, kpi: Kpi, as_of: dt.date) -> Window:

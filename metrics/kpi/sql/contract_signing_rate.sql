@@ -6,5 +6,5 @@ SELECT district, street, enterprise_id, report_month,
        employees::DOUBLE AS denominator
 FROM contract_returns
 WHERE district = $district
-  AND report_month BETWEEN date_trunc('month', $window_start::DATE) AND $window_end::DATE
+  AND report_month BETWEEN date_trunc('month', $window_start::DATE)::DATE AND $window_end::DATE
 QUALIFY row_number() OVER (PARTITION BY enterprise_id ORDER BY report_month DESC) = 1
