@@ -28,7 +28,7 @@ from metrics.storage import clock, rollup
 if TYPE_CHECKING:  # Arrow is imported where tables are loaded: `kpi compute` starts faster without it
     import pyarrow as pa
 
-__all__ = ["DEFAULT_DB", "MIGRATIONS_DIR", "Store", "StoreError", "default_db_path"]
+__all__ = ["DEFAULT_DB", "MIGRATIONS_DIR", "Store", "StoreError", "default_db_path", "load_records"]
 
 DEFAULT_DB = Path("data/kpi.duckdb")
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -217,12 +217,8 @@ class Store:
     def bulk_load(self, tables: Mapping[str, pa.Table]) -> dict[str, int]:
         """Append Arrow tables of several record types (the demo load) in ONE transaction: all or nothing,
         one commit. Each record type is as `bulk_insert` appends it; returns the rows per record type."""
-        counts: dict[str, int] = {}
         with self.transaction() as cur:
-            _unordered(cur)
-            for name, table in tables.items():
-                _append(cur, RECORD_TYPES[name], table)
-                counts[name] = table.num_rows
+            counts = load_records(cur, tables)
             self.bump_data_version(cur)
         return counts
 
@@ -230,6 +226,18 @@ class Store:
         rt = RECORD_TYPES[record]
         row = self.cursor().execute(f"SELECT count(*) FROM {rt.name}").fetchone()  # noqa: S608
         return int(row[0]) if row else 0
+
+
+def load_records(cur: duckdb.DuckDBPyConnection, tables: Mapping[str, pa.Table]) -> dict[str, int]:
+    """`bulk_load`'s work inside the caller's transaction (`kpi lake import` deletes, loads and checks in one,
+    docs/spark.md): each record type appended and its rollups kept; returns the rows per record type. The caller
+    bumps the data version."""
+    _unordered(cur)
+    counts: dict[str, int] = {}
+    for name, table in tables.items():
+        _append(cur, RECORD_TYPES[name], table)
+        counts[name] = table.num_rows
+    return counts
 
 
 def _unordered(cur: duckdb.DuckDBPyConnection) -> None:
