@@ -9,7 +9,7 @@ import datetime as dt
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +19,8 @@ from metrics.catalogue import Catalogue
 from metrics.contract.errors import KpiError
 from metrics.contract.records import RECORD_TYPES
 from metrics.demo.aims import _load, _programmes
-from metrics.demo.context import Context, _employer_pool
+from metrics.demo.chunks import CHUNKED_FROM_SCALE, load_pieces, pieces
+from metrics.demo.context import Context, _employer_pool, _finish
 from metrics.demo.generators.communities import _communities, _graduate_followups
 from metrics.demo.generators.enterprises import _contract_returns, _startups
 from metrics.demo.generators.events import _disputes, _events, _vacancies
@@ -33,29 +34,6 @@ from metrics.storage.store import Store
 
 class DemoDatabaseExists(KpiError, FileExistsError):
     """build_demo was pointed at an existing file without replace=True (the message is Chinese, then English)."""
-
-
-def _arrow_type(kind: str) -> pa.DataType:
-    return {
-        "date": pa.date32(),
-        "month": pa.date32(),
-        "bool": pa.bool_(),
-        "int": pa.int64(),
-        "decimal": pa.float64(),
-        "amount": pa.decimal128(18, 2),
-    }.get(kind, pa.string())
-
-
-def _finish(record: str, tables: list[pa.Table]) -> pa.Table:
-    """One table per record type, columns exactly as records.py in its order."""
-    rt = RECORD_TYPES[record]
-    tables = [t for t in tables if t.num_rows]
-    if not tables:
-        return pa.schema([(c.name, _arrow_type(c.kind)) for c in rt.columns]).empty_table()
-    table = pa.concat_tables(tables)
-    if set(table.column_names) != set(rt.column_names):
-        raise AssertionError(f"{record}: generated {sorted(table.column_names)}, spec {sorted(rt.column_names)}")
-    return table.select(list(rt.column_names))
 
 
 def generate(
@@ -103,19 +81,28 @@ def generate(
 Progress = Callable[[str, int, int], None]
 
 
-def _write(path: Path, tables: Mapping[str, pa.Table], *, replace: bool, progress: Progress | None) -> dict[str, int]:
-    """Load the tables into a new database file next to `path`, then move it into place."""
+def _write(
+    path: Path,
+    tables: Mapping[str, pa.Table] | Iterator[dict[str, pa.Table]],
+    *,
+    replace: bool,
+    progress: Progress | None,
+) -> dict[str, int]:
+    """Load the tables into a new database file next to `path`, then move it into place. A mapping is loaded
+    in one transaction; an iterator of pieces (metrics/demo/chunks.py) one transaction per piece."""
     building = path.with_name(path.name + ".building")
     for leftover in (building, Path(f"{building}.wal")):
         leftover.unlink(missing_ok=True)
     try:
         with Store.open(building) as store:
-            counts = store.bulk_load(tables)  # one transaction, one commit (docs/rollups.md "Bulk load")
+            # a mapping: one transaction, one commit (docs/rollups.md "Bulk load"); pieces: one each
+            counts = store.bulk_load(tables) if isinstance(tables, Mapping) else load_pieces(store, tables).counts
         if progress is not None:
             for i, name in enumerate(counts, 1):
-                progress(name, i, len(tables))
+                progress(name, i, len(counts))
     except BaseException:
         building.unlink(missing_ok=True)
+        Path(f"{building}.wal").unlink(missing_ok=True)
         raise
     if path.exists():
         if not replace:
@@ -140,16 +127,23 @@ def build_demo(
     progress: Progress | None = None,
     replace: bool = False,
     catalogues: Mapping[str, Catalogue] | None = None,
+    chunked: bool | None = None,
 ) -> dict[str, int]:
     """Create a demo database file at `db` and return the rows written per record type.
 
     Refuses an existing file unless replace=True. progress(record_type, done, total) is called for each
-    table once the load has committed; the file appears only when complete.
+    table once the load has committed; the file appears only when complete. chunked: generate and load in
+    pieces of bounded memory (metrics/demo/chunks.py; other rows than `generate`'s, same profile); None
+    chooses it from scale CHUNKED_FROM_SCALE up.
     """
     path = Path(db)
     if path.exists() and not replace:
         raise DemoDatabaseExists(_exists_message(path))
     path.parent.mkdir(parents=True, exist_ok=True)
+    if chunked is None:
+        chunked = scale >= CHUNKED_FROM_SCALE
+    if chunked:
+        return _write(path, pieces(seed, scale, as_of, catalogues=catalogues), replace=replace, progress=progress)
     tables = generate(seed, scale, as_of, catalogues=catalogues)
     return _write(path, tables, replace=replace, progress=progress)
 
@@ -164,18 +158,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=DEFAULT_AS_OF)
     parser.add_argument("--replace", action="store_true", help="rebuild an existing file")
+    parser.add_argument(
+        "--chunked",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help=f"generate and load in pieces of bounded memory (default: from scale {CHUNKED_FROM_SCALE:g} up)",
+    )
     args = parser.parse_args(argv)
     if args.db.exists() and not args.replace:
         print(_exists_message(args.db, "--replace"), file=sys.stderr)
         return 1
-    t0 = time.perf_counter()
-    tables = generate(args.seed, args.scale, args.as_of)
-    t1 = time.perf_counter()
     args.db.parent.mkdir(parents=True, exist_ok=True)
-    counts = _write(args.db, tables, replace=args.replace, progress=None)
-    t2 = time.perf_counter()
+    chunked = args.scale >= CHUNKED_FROM_SCALE if args.chunked is None else args.chunked
+    t0 = time.perf_counter()
+    if chunked:
+        counts = _write(args.db, pieces(args.seed, args.scale, args.as_of), replace=args.replace, progress=None)
+        t1 = t2 = time.perf_counter()
+    else:
+        tables = generate(args.seed, args.scale, args.as_of)
+        t1 = time.perf_counter()
+        counts = _write(args.db, tables, replace=args.replace, progress=None)
+        t2 = time.perf_counter()
     for name, rows in counts.items():
         print(f"{name:20s} {rows:>12,}")
     size = args.db.stat().st_size / 1e6
-    print(f"generate {t1 - t0:.1f} s · load {t2 - t1:.1f} s · {args.db} {size:,.0f} MB")
+    if chunked:
+        print(f"分块生成并导入 / generated and loaded in pieces {t2 - t0:.1f} s · {args.db} {size:,.0f} MB")
+    else:
+        print(f"generate {t1 - t0:.1f} s · load {t2 - t1:.1f} s · {args.db} {size:,.0f} MB")
     return 0

@@ -5,11 +5,13 @@ from a KPI's target while its programme runs).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
 
+from metrics.contract.records import RECORD_TYPES
 from metrics.demo.aims import Programme
 from metrics.demo.arrays import _dictionary, _pick, _rng
 from metrics.demo.ids import _unique_credit_codes
@@ -139,6 +141,14 @@ def _seq_in_year(year: np.ndarray) -> np.ndarray:
     return np.arange(len(year)) - first
 
 
+def _seq_from(cal: Calendar, year: np.ndarray, seq_start: Mapping[int, int] | None) -> np.ndarray:
+    """_seq_in_year, each year's numbers going on from seq_start[year] (a chunked build's earlier pieces)."""
+    seq = _seq_in_year(year)
+    if not seq_start:
+        return seq
+    return seq + np.array([seq_start.get(y, 0) for y in cal.years], dtype=np.int64)[year - cal.years[0]]
+
+
 def _yearly_total(
     ctx: Context, prog: Programme | None, role: str, base: float, year: int, past_pace: float = 1.04
 ) -> float:
@@ -150,3 +160,26 @@ def _yearly_total(
         pace = prog.profile.aims.get(role, 1.0) if year == cal.as_of.year else past_pace
         return target.value * pace * elapsed
     return base * cal.growth[year] * elapsed
+
+
+def _arrow_type(kind: str) -> pa.DataType:
+    return {
+        "date": pa.date32(),
+        "month": pa.date32(),
+        "bool": pa.bool_(),
+        "int": pa.int64(),
+        "decimal": pa.float64(),
+        "amount": pa.decimal128(18, 2),
+    }.get(kind, pa.string())
+
+
+def _finish(record: str, tables: list[pa.Table]) -> pa.Table:
+    """One table per record type, columns exactly as records.py in its order."""
+    rt = RECORD_TYPES[record]
+    tables = [t for t in tables if t.num_rows]
+    if not tables:
+        return pa.schema([(c.name, _arrow_type(c.kind)) for c in rt.columns]).empty_table()
+    table = pa.concat_tables(tables)
+    if set(table.column_names) != set(rt.column_names):
+        raise AssertionError(f"{record}: generated {sorted(table.column_names)}, spec {sorted(rt.column_names)}")
+    return table.select(list(rt.column_names))

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pyarrow as pa
 
@@ -18,6 +20,7 @@ from metrics.demo.context import (
     _district_column,
     _person_base,
     _popular,
+    _seq_from,
     _seq_in_year,
 )
 from metrics.demo.ids import _person_ids
@@ -58,7 +61,14 @@ _CHANNEL_SELF = 4
 
 
 def _placements(ctx: Context, prof: DistrictProfile) -> pa.Table:
-    cal, rng = ctx.cal, _rng(ctx.seed, "placements", prof.name)
+    rng = _rng(ctx.seed, "placements", prof.name)
+    day, group = _placement_days(ctx, prof, rng)
+    return _placement_rows(ctx, prof, rng, day, group)
+
+
+def _placement_days(ctx: Context, prof: DistrictProfile, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Every placement's day index and person group, sorted by day: the district's volume and seasons."""
+    cal = ctx.cal
     n = ctx.placements(prof)
     other = 1.0 - 0.30 - 0.25 - prof.rural_share - 0.09 - 0.02 - 0.045 - 0.015
     group_p = np.array([0.30, 0.25, prof.rural_share, 0.09, 0.02, 0.045, 0.015, other])
@@ -67,11 +77,36 @@ def _placements(ctx: Context, prof: DistrictProfile) -> pa.Table:
     day = np.concatenate([_sample_days(rng, w_grad if g == 0 else w_all, int(c)) for g, c in enumerate(per_group)])
     group = np.repeat(np.arange(8, dtype=np.int32), per_group)
     order = np.argsort(day, kind="stable")
-    day, group = day[order], group[order]
+    return day[order], group[order]
+
+
+def _project_starts(ctx: Context, rng: np.random.Generator) -> np.ndarray:
+    """The years the district's 36 key projects started (their ids carry them)."""
+    return np.sort(rng.integers(ctx.cal.years[0] - 1, ctx.cal.years[-1] + 1, 36))
+
+
+def _placement_rows(
+    ctx: Context,
+    prof: DistrictProfile,
+    rng: np.random.Generator,
+    day: np.ndarray,
+    group: np.ndarray,
+    *,
+    employer_order: np.ndarray | None = None,
+    project_starts: np.ndarray | None = None,
+    seq_start: int = 0,
+) -> pa.Table:
+    """The placements of the given days and groups (sorted by day). A chunk of a district (the chunked build,
+    metrics/demo/chunks.py) lies within one year, passes the district's employer popularity order and project
+    start years, and numbers its ids from seq_start; left out, they are drawn here as the whole district's."""
+    cal = ctx.cal
+    n = len(day)
     year = cal.year[day]
 
     emp = ctx.employers[prof.name]
-    employer = rng.permutation(len(emp.ids))[_popular(rng, len(emp.ids), n)]
+    if employer_order is None:
+        employer_order = rng.permutation(len(emp.ids))
+    employer = employer_order[_popular(rng, len(emp.ids), n)]
     channel = _pick_rows(rng, _GROUP_CHANNELS, group)
     self_employed = channel == _CHANNEL_SELF
 
@@ -82,8 +117,7 @@ def _placements(ctx: Context, prof: DistrictProfile) -> pa.Table:
     if prof.project_share > 0:
         # a programme judged on project hiring counts project placements from its start
         since = cal.index(prog.start) if prog is not None and "local_hiring" in prog.roles else 0
-        n_proj = 36
-        starts = np.sort(rng.integers(cal.years[0] - 1, cal.years[-1] + 1, n_proj))
+        starts = _project_starts(ctx, rng) if project_starts is None else project_starts
         projects = [f"{prof.project_prefix}-{s}-{k + 1:03d}" for k, s in enumerate(starts)]
         active = np.searchsorted(starts, year, side="right")
         has = (rng.random(n) < prof.project_share) & (day >= since) & (active > 0) & ~self_employed
@@ -126,7 +160,7 @@ def _placements(ctx: Context, prof: DistrictProfile) -> pa.Table:
 
     return pa.table(
         {
-            "placement_id": _fixed_strings(["JY", prof.code, (year, 4), (_seq_in_year(year), 7)], n),
+            "placement_id": _fixed_strings(["JY", prof.code, (year, 4), (seq_start + _seq_in_year(year), 7)], n),
             "person_id": _person_ids(_person_base(prof) + rng.integers(0, ctx.person_pool(prof), n)),
             "district": _district_column(prof, n),
             "street": _dictionary(street, [s.name for s in prof.streets]),
@@ -218,8 +252,18 @@ def _training_counts(ctx: Context, prof: DistrictProfile) -> list[tuple[int, int
     return spans
 
 
-def _trainings(ctx: Context, prof: DistrictProfile) -> pa.Table:
-    cal, rng = ctx.cal, _rng(ctx.seed, "trainings", prof.name)
+def _trainings(
+    ctx: Context,
+    prof: DistrictProfile,
+    *,
+    part: str | None = None,
+    person_pool: int | None = None,
+    seq_start: Mapping[int, int] | None = None,
+) -> pa.Table:
+    """A district's trainings. The chunked build (metrics/demo/chunks.py) draws them as slices of the scale:
+    `part` names the slice's random stream, person_pool is the whole district's and ids go on from seq_start."""
+    cal = ctx.cal
+    rng = _rng(ctx.seed, "trainings", prof.name) if part is None else _rng(ctx.seed, "trainings", prof.name, part)
     weights = cal.weights("training")
     spans = _training_counts(ctx, prof)
     day = np.concatenate([_sample_days(rng, weights, c, lo, hi) for lo, hi, c, _ in spans] or [np.zeros(0, np.int32)])
@@ -275,8 +319,8 @@ def _trainings(ctx: Context, prof: DistrictProfile) -> pa.Table:
     year = cal.year[c["day"]]
     return pa.table(
         {
-            "training_id": _fixed_strings(["PX", prof.code, (year, 4), (_seq_in_year(year), 7)], n),
-            "person_id": _person_ids(_person_base(prof) + rng.integers(0, ctx.person_pool(prof), n)),
+            "training_id": _fixed_strings(["PX", prof.code, (year, 4), (_seq_from(cal, year, seq_start), 7)], n),
+            "person_id": _person_ids(_person_base(prof) + rng.integers(0, person_pool or ctx.person_pool(prof), n)),
             "district": _district_column(prof, n),
             "provider": _dictionary(c["provider"], providers),
             "course_category": _dictionary(c["category"], COURSE_CATEGORIES),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,7 @@ from metrics.catalogue import Subsidy
 from metrics.contract.records import APPLICANT_TYPES
 from metrics.demo.aims import Programme
 from metrics.demo.arrays import _decimal, _dictionary, _fixed_strings, _pick, _rng
-from metrics.demo.context import Context, _dates, _district_column, _person_base, _popular, _seq_in_year
+from metrics.demo.context import Context, _dates, _district_column, _person_base, _popular, _seq_from
 from metrics.demo.ids import _person_ids, credit_codes
 from metrics.demo.profiles import DistrictProfile
 from metrics.demo.seasons import START, Calendar, _minimum_wage, _sample_days
@@ -116,9 +117,14 @@ def _subsidy_amounts(
 
 
 def _applications(ctx: Context, prof: DistrictProfile, progs: list[Programme]) -> pa.Table | None:
+    parts = list(_application_parts(ctx, prof, progs))
+    return _application_table(ctx, prof, parts) if parts else None
+
+
+def _application_parts(ctx: Context, prof: DistrictProfile, progs: list[Programme]) -> Iterator[dict[str, Any]]:
+    """The district's applications, one part per subsidy measure (each from its own random stream)."""
     cal = ctx.cal
     weights = cal.weights("office")
-    parts: list[dict[str, Any]] = []
     for prog in progs:
         # a programme that starts within the span takes a month to receive its first applications
         lo = cal.index(prog.start + dt.timedelta(days=30)) if prog.start > START else 0
@@ -155,7 +161,7 @@ def _applications(ctx: Context, prof: DistrictProfile, progs: list[Programme]) -
             rejected = rng.random(n) < np.where(org, 0.09, 0.06)
             last = cal.n - 1
             status = np.where(decision > last, 0, np.where(rejected, 2, np.where(paid > last, 1, 3)))
-            parts.append(
+            yield (
                 {
                     "day": day,
                     "kind": kind,
@@ -166,13 +172,20 @@ def _applications(ctx: Context, prof: DistrictProfile, progs: list[Programme]) -
                     "status": status,
                     "decision": decision,
                     "paid": paid,
-                    "code": np.full(n, len(parts)),
                     "measure": sub.id,
                     "applicant": _applicant_ids(ctx, prof, rng, kind),
                 }
             )
-    if not parts:
-        return None
+
+
+def _application_table(
+    ctx: Context, prof: DistrictProfile, parts: list[dict[str, Any]], seq_start: Mapping[int, int] | None = None
+) -> pa.Table:
+    """Parts of _application_parts as one table sorted by day; ids numbered per year from seq_start (the
+    chunked build's earlier pieces, metrics/demo/chunks.py), else from 0."""
+    cal = ctx.cal
+    for i, p in enumerate(parts):
+        p["code"] = np.full(len(p["day"]), i)
     cat = {k: np.concatenate([p[k] for p in parts]) for k in parts[0] if k not in ("measure", "applicant")}
     measures = [p["measure"] for p in parts]
     order = np.argsort(cat["day"], kind="stable")
@@ -185,7 +198,7 @@ def _applications(ctx: Context, prof: DistrictProfile, progs: list[Programme]) -
     no_amount = (status == 0) | (status == 2)
     return pa.table(
         {
-            "application_id": _fixed_strings(["SQ", prof.code, (year, 4), (_seq_in_year(year), 7)], n),
+            "application_id": _fixed_strings(["SQ", prof.code, (year, 4), (_seq_from(cal, year, seq_start), 7)], n),
             "district": _district_column(prof, n),
             "measure_code": _dictionary(c["code"], measures),
             "applicant_type": _dictionary(c["kind"], APPLICANT_TYPES),
