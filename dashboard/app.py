@@ -112,7 +112,8 @@ if not service.store_available():
     st.stop()
 
 try:
-    nav.run()
+    with auth.resolved(principal):  # the page gate takes this run's principal instead of resolving it again
+        nav.run()
 except Exception:
     if service.epoch() == run_epoch:
         raise

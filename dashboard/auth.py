@@ -7,10 +7,16 @@ a reload or a new tab stays signed in and a session signed out elsewhere, expire
 next run. Single sign-on (st.login, st.user) is the second way in. Nothing else is trusted: the principal is
 never kept in st.session_state between runs. Only AppTest, which has no browser and so no cookies, may put a
 principal in st.session_state["principal"] (`_test_principal`).
+
+app.py resolves the session once per run and hands the principal to the page it runs (`resolved`), so the
+page gate does not look the cookie up a second time in the same run (docs/page-speed.md).
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+from collections.abc import Iterator
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -82,6 +88,33 @@ def current() -> Principal | None:
     if principal is not None:
         return principal
     return _test_principal()
+
+
+# The principal app.py resolved for the page it is running now, in a one-element tuple (None inside means
+# "resolved: nobody"). A context variable, not session state: each session's script thread has its own, and
+# it is set only while app.py runs the page, so a later run, a fragment rerun or a widget callback (which run
+# outside `resolved`) never sees it and resolves the session afresh.
+_THIS_RUN: contextvars.ContextVar[tuple[Principal | None] | None] = contextvars.ContextVar(
+    "kpi_principal_this_run", default=None
+)
+
+
+@contextlib.contextmanager
+def resolved(principal: Principal | None) -> Iterator[None]:
+    """Run the page with the principal this run's `current()` returned: `for_page()` hands it back instead of
+    resolving the session again. Ends with the block, whether the page returns, stops or reruns."""
+    token = _THIS_RUN.set((principal,))
+    try:
+        yield
+    finally:
+        _THIS_RUN.reset(token)
+
+
+def for_page() -> Principal | None:
+    """The principal of this run for a page: the one app.py resolved for it (`resolved`), or, when the page
+    runs any other way, `current()`."""
+    held = _THIS_RUN.get()
+    return held[0] if held is not None else current()
 
 
 def session_end() -> service.SessionEnd | None:

@@ -36,7 +36,7 @@ def store() -> Store | None:
 def clear_caches() -> None:
     """Forget every cached result: after a restore the data version may repeat one the old file had."""
     st.cache_data.clear()
-    st.cache_resource.clear()  # the overview's view models (dashboard.components.tiles)
+    st.cache_resource.clear()  # the overview's view models (dashboard.components.tiles), the overdue tasks
 
 
 def data_key() -> tuple[str, int]:
@@ -189,7 +189,10 @@ def briefing(as_of: dt.date, lang: str, principal: Any) -> str:
     return weekly_briefing(s, as_of, catalogues=catalogues(), lang=lang, overdue_tasks=overdue_tasks(principal, as_of))
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+# A resource, not cache_data: a hit hands back the one frame instead of unpickling it on every run (the
+# overview asks on every rerun, docs/page-speed.md). Shared by the runs that ask for the same key, so the
+# callers only display it or derive new frames from it, never change it. Forgotten by `clear_caches`.
+@st.cache_resource(show_spinner=False, max_entries=64)
 def _overdue_tasks(
     db: str, change_version: int, _principal: Any, who: tuple[str, str, str | None, str | None], as_of: dt.date
 ) -> pd.DataFrame:
@@ -199,7 +202,8 @@ def _overdue_tasks(
 
 
 def overdue_tasks(principal: Any, as_of: dt.date) -> pd.DataFrame:
-    """Tasks with overdue milestones, cached until the change log grows (every ledger write appends to it)."""
+    """Tasks with overdue milestones, cached until the change log grows (every ledger write appends to it).
+    The frame is shared: read it, do not change it."""
     s = store()
     assert s is not None
     who = (principal.user, principal.role, principal.unit, principal.district)

@@ -1,10 +1,12 @@
 """The overview's view model (dashboard/components/tiles.py): built once per data version, date, language and
 scope; the start-up warm-up (dashboard/lifecycle.py) builds the one a new session's first overview reads; a
-rerun with unchanged inputs computes, formats and reads nothing; an import or a restore moves it on."""
+rerun with unchanged inputs computes, formats and reads nothing; an import or a restore moves it on. A run
+resolves the session once (app.py hands the principal to the page gate) and still on every run."""
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -13,12 +15,13 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import lifecycle, process, state
+from dashboard import auth, lifecycle, process, service, state
 from dashboard.components import tables, tiles
 from metrics.auth.access import Principal
-from metrics.auth.users import add_user
+from metrics.auth.users import add_user, disable_user
 from metrics.kpi import freshness
 from metrics.kpi.engine import Engine
+from metrics.ledger import scorecard
 from metrics.storage.store import Store
 from tests.support import insert
 
@@ -141,3 +144,67 @@ def test_filtered_views_keep_urgency_order_and_their_monitoring_table(db: Path) 
     if len(ids) < len(every):
         assert len(view.monitoring_table(AS_OF, "zh", ids)) == len(ids)
     assert view.select([], []) == list(view.tiles)
+
+
+def test_a_run_resolves_the_session_once_and_a_rerun_reads_the_overdue_tasks_from_memory(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: Counter[str] = Counter()
+    for owner, name in ((service, "refresh_principal"), (scorecard, "overdue_tasks_frame")):
+        real = getattr(owner, name)
+
+        def counted(*args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
+            calls[_name] += 1
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(owner, name, counted)
+    at = session()
+    at.run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "就业工作指标总览"
+    assert calls == {"refresh_principal": 1, "overdue_tasks_frame": 1}  # app.py's look-up; the gate took it
+    at.run()
+    assert calls == {"refresh_principal": 2, "overdue_tasks_frame": 1}  # resolved again; the frame kept
+    store = process.store()
+    assert store is not None
+    add_user(store, None, "office", "office")  # a logged write: the change log grows, the tasks are read again
+    at.run()
+    assert calls == {"refresh_principal": 3, "overdue_tasks_frame": 2}
+
+
+def test_an_account_disabled_between_runs_sees_no_data_on_the_next_run(db: Path) -> None:
+    at = session()
+    at.run()
+    assert tile_values(at)["年度招聘活动场次"] == "37场"
+    store = process.store()
+    assert store is not None
+    disable_user(store, None, "leader")
+    at.run()
+    assert not at.exception, at.exception
+    assert [x.value for x in at.title] == [
+        "登录就业工作指标看板"
+    ]  # the way to /signin only: no page, no tile, no table
+    assert not at.metric and not at.dataframe and not at.get("page_link")
+
+
+def test_the_principal_handed_to_the_page_lives_only_inside_app_pys_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    looked_up: list[str] = []
+
+    def current() -> Principal:
+        looked_up.append("current")
+        return Principal("office", "office")
+
+    monkeypatch.setattr(auth, "current", current)
+    assert auth.for_page() == Principal("office", "office") and looked_up == ["current"]  # no block: resolves
+    with auth.resolved(LEADER):
+        assert auth.for_page() is LEADER
+        seen: list[Principal | None] = []
+        other = threading.Thread(target=lambda: seen.append(auth.for_page()))  # another session's thread
+        other.start()
+        other.join()
+        assert seen == [Principal("office", "office")] and len(looked_up) == 2
+    with auth.resolved(None):
+        assert auth.for_page() is None  # resolved as nobody: not looked up again
+    with pytest.raises(RuntimeError), auth.resolved(LEADER):
+        raise RuntimeError("st.stop, st.rerun and errors leave the block too")
+    assert auth.for_page() == Principal("office", "office") and len(looked_up) == 3

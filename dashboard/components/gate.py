@@ -16,9 +16,11 @@ def require(action: str, *, unit: str | None = None, own_unit: bool = False) -> 
 
     The check is the service layer's (metrics.auth.access) and refusals are logged, so opening a page by URL
     with the wrong role is refused and recorded, not merely hidden. `own_unit`: for the principal's own
-    unit and district (a department account without a district is refused, with the reason).
+    unit and district (a department account without a district is refused, with the reason). The principal
+    is the one app.py resolved from the session at the start of this run (`auth.for_page`), not a second
+    look-up of the same cookie.
     """
-    principal = auth.current()
+    principal = auth.for_page()
     if principal is None:
         st.warning(t("login_title"))
         st.stop()

@@ -3,6 +3,10 @@
 Targets (issue 12, scale-100 data): the first overview after the server starts (its warm-up done, as
 dashboard/lifecycle.py does at start) ≤ 300 ms and an overview rerun with unchanged inputs ≤ 30 ms (issue 3: in
 the browser on a warm server all overview tiles visible ≤ 1.5 s and KPI detail charts ≤ 3 s).
+
+`python -m tests.bench.pages [--db PATH] [--runs N]` prints the script-run figures alone (no browser), with
+the load average before and after: what docs/page-speed.md compares, version against version, in alternating
+pairs on a shared machine.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, DEMO_PASSWORDS, login
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def script_runs(db: Path, as_of: dt.date, runs: int = 5) -> tuple[float, float, float, float]:
+def script_runs(db: Path, as_of: dt.date, runs: int = 15) -> tuple[float, float, float, float]:
     """(the server's start-up warm-up, the first overview after it, a run with a new session, a rerun in the
     same session) in seconds, the last two medians. The warm-up is dashboard.lifecycle.warm, what the server
     runs when it starts."""
@@ -157,3 +161,23 @@ def browser_times(db: Path, as_of: dt.date, n_tiles: int, runs: int = 3) -> tupl
         proc.terminate()
         proc.wait(timeout=20)
     return statistics.median(overview), statistics.median(detail)
+
+
+def main() -> None:
+    import argparse
+
+    ap = argparse.ArgumentParser(description="The overview's script-run figures (AppTest), no browser.")
+    ap.add_argument("--db", type=Path, default=ROOT / "data" / "bench" / "kpi-scale100.duckdb")
+    ap.add_argument("--as-of", type=dt.date.fromisoformat, default=dt.date(2026, 11, 21))
+    ap.add_argument("--runs", type=int, default=15)
+    args = ap.parse_args()
+    load = os.getloadavg()[0]
+    warm_up, first, warm, rerun = script_runs(args.db, args.as_of, args.runs)
+    print(
+        f"load {load:.1f}-{os.getloadavg()[0]:.1f}: warm-up {warm_up * 1000:.0f} ms, first overview {first * 1000:.0f} ms, "
+        f"new session {warm * 1000:.1f} ms, rerun {rerun * 1000:.1f} ms (medians of {args.runs})"
+    )
+
+
+if __name__ == "__main__":
+    main()
