@@ -6,13 +6,16 @@ KPI_DB ?= data/kpi.duckdb
 PORT ?= 8501
 AS_OF ?=
 SCALE ?= 100
+# optional dependency groups installed into the venv; `make test EXTRAS=dev,spark` adds the Spark backend
+# (docs/spark.md), which .ci/run does
+EXTRAS ?= dev
 
 .PHONY: install run demo test test-dates check format lint types bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[$(EXTRAS)]'
 	touch $@
 
 install: $(VENV)/.installed

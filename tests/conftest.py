@@ -1,5 +1,5 @@
 """Shared fixtures: a real DuckDB file in a temp folder; for the browser tests, the app served on the
-requesting module's own `demo_db` fixture, and Chromium. Helpers are in tests/support.py and
+requesting module's own `demo_db` fixture, and Chromium; one local SparkSession. Helpers are in tests/support.py and
 tests/browser_support.py."""
 
 from __future__ import annotations
@@ -19,6 +19,20 @@ def tiny_duck(tmp_path: Path) -> Store:
     store = Store.open(tmp_path / "tiny.duckdb")
     yield store
     store.close()
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[object]:
+    """One local SparkSession for the whole run (local[1], shuffle partitions 1, UI off): tests/spark_support.py
+    skips, or fails under CI=true, where Java or PySpark is missing."""
+    from tests.spark_support import require_spark
+
+    require_spark()
+    from metrics.lake.spark import session
+
+    s = session("local[1]")
+    yield s
+    s.stop()
 
 
 # --------------------------------------------------------------------------- browser tests

@@ -118,15 +118,8 @@ def ev(i: int, date: dt.date, kind: str, district: str = "通州区") -> dict:
     }
 
 
-@pytest.fixture(params=["base", "rollup"])
-def engine(tiny_duck: Store, request: pytest.FixtureRequest) -> Engine:
-    """The hand-made records on both paths: "rollup" shapes the rollups to the tiny catalogue before the
-    records are written, so the writes maintain them and every count, sum, mean and ratio reads them."""
-    s = tiny_duck
-    cats = {"tiny": tiny_catalogue(KPIS)}
-    if request.param == "rollup":
-        with s.transaction() as cur:
-            rollup.build_all(cur, rollup.shapes(cats), only_changed=False)
+def fill(s: Store) -> None:
+    """The hand-made records every measure kind is checked on (tests/test_spark.py runs them on Spark too)."""
     insert(
         s,
         "events",
@@ -337,6 +330,18 @@ def engine(tiny_duck: Store, request: pytest.FixtureRequest) -> Engine:
             {"response_id": "S3", "district": "通州区", "response_date": D(2026, 4, 3), "service": None},
         ],
     )
+
+
+@pytest.fixture(params=["base", "rollup"])
+def engine(tiny_duck: Store, request: pytest.FixtureRequest) -> Engine:
+    """The hand-made records on both paths: "rollup" shapes the rollups to the tiny catalogue before the
+    records are written, so the writes maintain them and every count, sum, mean and ratio reads them."""
+    s = tiny_duck
+    cats = {"tiny": tiny_catalogue(KPIS)}
+    if request.param == "rollup":
+        with s.transaction() as cur:
+            rollup.build_all(cur, rollup.shapes(cats), only_changed=False)
+    fill(s)
     engine = Engine(s, cats, path=request.param)
     if request.param == "rollup":
         engine.compute(AS_OF)

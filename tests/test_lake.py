@@ -10,6 +10,7 @@ import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -385,28 +386,15 @@ def test_cli_export_and_import(demo_db: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_spark_reads_an_exported_record_type_with_its_types(lake: Path) -> None:
-    pytest.importorskip("pyspark")
-    if shutil.which("java") is None:
-        pytest.skip("no Java: install openjdk-17-jre-headless to run the Spark tests")
-    from pyspark.sql import SparkSession
+def test_spark_reads_an_exported_record_type_with_its_types(lake: Path, spark: Any) -> None:
     from pyspark.sql import types as T
 
-    spark = (
-        SparkSession.builder.master("local[1]")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "1")
-        .getOrCreate()
-    )
-    try:
-        df = spark.read.parquet(str(lake / "placements"))
-        fields = {f.name: f.dataType for f in df.schema.fields}
-        assert fields["placement_date"] == T.DateType()
-        assert fields["monthly_wage"] == T.DecimalType(18, 2)
-        assert fields["district"] == T.StringType()
-        assert fields["is_local"] == T.BooleanType()
-        assert df.count() == _manifest(lake).records["placements"].rows
-        districts = {r["district"] for r in df.select("district").distinct().collect()}
-        assert "海淀区" in districts and all("%" not in d for d in districts)
-    finally:
-        spark.stop()
+    df = spark.read.parquet(str(lake / "placements"))
+    fields = {f.name: f.dataType for f in df.schema.fields}
+    assert fields["placement_date"] == T.DateType()
+    assert fields["monthly_wage"] == T.DecimalType(18, 2)
+    assert fields["district"] == T.StringType()
+    assert fields["is_local"] == T.BooleanType()
+    assert df.count() == _manifest(lake).records["placements"].rows
+    districts = {r["district"] for r in df.select("district").distinct().collect()}
+    assert "海淀区" in districts and all("%" not in d for d in districts)

@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from metrics.cli.common import DB_OPTION, account, acting_as, open_store, operator_name, through_server, user_option
+from metrics.contract.errors import KpiError
 from metrics.contract.limits import MAX_UPLOAD_MB
 from metrics.storage import clock
 
@@ -181,16 +182,62 @@ def catalogue_record(cat: Any) -> dict[str, Any]:
 @click.option("--as-of", "as_of", default=None, help="Date YYYY-MM-DD (default: today).")
 @click.option("--programme", default=None, help="One programme id (default: all).")
 @click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table")
-def compute(db: Path | None, as_of: str | None, programme: str | None, fmt: str) -> None:
+@click.option(
+    "--engine",
+    "engine_name",
+    type=click.Choice(["duckdb", "spark"]),
+    default="duckdb",
+    show_default=True,
+    help="Where the SQL runs: the DuckDB file (--db), or Apache Spark over a lake folder or named tables (docs/spark.md).",
+)
+@click.option(
+    "--lake",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Spark: a folder written by `kpi lake export`.",
+)
+@click.option(
+    "--tables",
+    "tables_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Spark: a YAML file mapping record types to the metastore's table names (docs/spark.md).",
+)
+@click.option("--master", default="local[2]", show_default=True, help="Spark: master URL (local[N], yarn, spark://…).")
+@click.option("--remote", default=None, help="Spark: a Spark Connect URL (sc://host:15002) instead of --master.")
+def compute(
+    db: Path | None,
+    as_of: str | None,
+    programme: str | None,
+    fmt: str,
+    engine_name: str,
+    lake: Path | None,
+    tables_file: Path | None,
+    master: str,
+    remote: str | None,
+) -> None:
     """Every KPI's actual, target, expected, pace and status as of a date."""
     from metrics.kpi.engine import Engine
 
     day = _as_of(as_of)
-    with _open(db, read_only=True) as store:
+    if engine_name == "spark":
+        if db is not None or (lake is None) == (tables_file is None):
+            raise click.UsageError("--engine spark reads --lake DIR or --tables FILE (one of them), not --db")
+        from metrics.lake.spark import spark_engine
+
         try:
-            results = Engine(store).compute(day, programme)
-        except KeyError as exc:
-            raise click.ClickException(str(exc.args[0])) from exc
+            engine = spark_engine(lake=lake, tables_file=tables_file, master=master, remote=remote)
+            results = engine.compute(day, programme)
+        except (KpiError, KeyError, ValueError, FileNotFoundError) as exc:
+            raise click.ClickException(str(exc.args[0]) if isinstance(exc, KeyError) else str(exc)) from exc
+    else:
+        if lake is not None or tables_file is not None:
+            raise click.UsageError("--lake and --tables go with --engine spark")
+        with _open(db, read_only=True) as store:
+            try:
+                results = Engine(store).compute(day, programme)
+            except KeyError as exc:
+                raise click.ClickException(str(exc.args[0])) from exc
     if fmt == "json":
         click.echo(json.dumps([r.contract() for r in results], ensure_ascii=False, indent=2))
         return

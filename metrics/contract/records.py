@@ -61,27 +61,6 @@ DISTRICTS: tuple[str, ...] = (
     "延庆区",
 )
 
-# The districts' administrative division codes (GB/T 2260), ASCII names for them where a path or a key must be
-# plain: the lake folder's partitions (docs/spark.md "The lake folder").
-DISTRICT_CODES: dict[str, str] = {
-    "东城区": "110101",
-    "西城区": "110102",
-    "朝阳区": "110105",
-    "丰台区": "110106",
-    "石景山区": "110107",
-    "海淀区": "110108",
-    "门头沟区": "110109",
-    "房山区": "110111",
-    "通州区": "110112",
-    "顺义区": "110113",
-    "昌平区": "110114",
-    "大兴区": "110115",
-    "怀柔区": "110116",
-    "平谷区": "110117",
-    "密云区": "110118",
-    "延庆区": "110119",
-}
-
 # DuckDB column type for each kind; amounts are yuan with two decimals.
 SQL_TYPES: dict[str, str] = {
     "text": "VARCHAR",

@@ -1,0 +1,353 @@
+"""The catalogue computed on Apache Spark: the engine's own statements, transpiled (docs/spark.md).
+
+There is one set of KPI definitions and one compiler (`metrics.storage.compile`, `metrics/kpi/sql/`). The
+engine hands this backend the DuckDB SQL it would run on the district's file; `to_spark` parses it with
+sqlglot, refuses what could differ silently, and writes Spark SQL, which runs with bound parameters
+(`spark.sql(sql, args=...)`) over views named after the record types. The status, pace and projection rules
+run in the engine on the results, as for DuckDB.
+
+What `to_spark` refuses, at compile time, before anything reaches Spark:
+
+- a function not on `ALLOWED_FUNCTIONS` — the functions the conformance suite (tests/test_spark.py) runs on
+  both engines. `date_part('isodow', …)` or `quantile_cont` transpile without error but fail or differ on Spark;
+- a division whose divisor is not `nullif(…, 0)`: DuckDB gives inf or NaN for x/0, Spark 4 (ANSI mode)
+  raises, so only a guarded division means the same on both;
+- a `date_trunc` not cast back to DATE: DuckDB's returns a TIMESTAMP, the Spark translation (TRUNC) a DATE.
+
+    >>> spark = session("local[2]")
+    >>> engine = Engine(None, backend=SparkBackend.from_lake(spark, Path("lake/")))
+    >>> engine.compute(dt.date(2026, 11, 21))
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from metrics.contract.errors import KpiError
+from metrics.contract.records import RECORD_TYPES
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from pyspark.sql import DataFrame, SparkSession
+
+__all__ = [
+    "ALLOWED_FUNCTIONS",
+    "SparkBackend",
+    "SparkUnavailable",
+    "UnsupportedOnSpark",
+    "preflight",
+    "session",
+    "to_spark",
+]
+
+# sqlglot expression classes the statements may use: each is run on both engines by tests/test_spark.py.
+# Connectors (AND, OR) are sqlglot functions too. Anything else, including every function sqlglot does not know
+# (an `Anonymous` node), is refused with the KPI named (docs/spark.md "What is refused").
+ALLOWED_FUNCTIONS: frozenset[str] = frozenset(
+    {
+        "And",
+        "Or",
+        "Count",
+        "Sum",
+        "Coalesce",
+        "Nullif",
+        "Cast",
+        "ArrayContains",  # DuckDB list_contains(list, x) with a bound list
+        "RowNumber",
+        "DateTrunc",  # only cast to DATE (see _check)
+        "Radians",
+        "Pow",
+        "Sin",
+        "Cos",
+        "Asin",
+        "Sqrt",
+    }
+)
+
+# DuckDB column types of the record spec -> Spark SQL types (the views cast every column to these).
+SPARK_TYPES = {
+    "VARCHAR": "STRING",
+    "DATE": "DATE",
+    "BOOLEAN": "BOOLEAN",
+    "BIGINT": "BIGINT",
+    "DOUBLE": "DOUBLE",
+    "DECIMAL(18,2)": "DECIMAL(18,2)",
+}
+
+
+class SparkUnavailable(KpiError, RuntimeError):
+    """PySpark or Java is missing: how to get them is in the message."""
+
+
+class UnsupportedOnSpark(KpiError, ValueError):
+    """A statement uses something that would fail or differ on Spark; names the KPIs and the construct."""
+
+    def __init__(self, kpis: Sequence[str], problem_zh: str, problem_en: str):
+        self.kpis = list(kpis)
+        self.problem_zh, self.problem_en = problem_zh, problem_en
+        names = "、".join(self.kpis) or "（无）"
+        super().__init__(
+            f"指标 {names}：{problem_zh}，不能在 Spark 上计算",
+            f"KPI {', '.join(self.kpis)}: {problem_en}; not computed on Spark (docs/spark.md)",
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.kpis, self.problem_zh, self.problem_en))
+
+
+@functools.lru_cache(maxsize=1024)
+def _transpile(sql: str) -> tuple[str, tuple[str, str] | None]:
+    """(Spark SQL, None) or ("", (problem_zh, problem_en)). Cached: the engine repeats a few statement shapes."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        tree = sqlglot.parse_one(sql, read="duckdb")
+    except sqlglot.errors.ParseError as exc:
+        return "", ("SQL 无法解析", f"the SQL does not parse ({exc})")
+    for node in tree.find_all(exp.Func):
+        name = type(node).__name__
+        if name not in ALLOWED_FUNCTIONS:
+            # the name as the DuckDB SQL spells it (sqlglot's class may be named after another dialect's)
+            shown = node.sql(dialect="duckdb").split("(", 1)[0].strip().lower() or name
+            return "", (
+                f"函数 {shown} 不在 Spark 允许清单中",
+                f"function {shown} is not on the Spark allow-list",
+            )
+        if isinstance(node, exp.DateTrunc):
+            parent = node.parent
+            if not (isinstance(parent, exp.Cast) and parent.to.is_type(exp.DataType.Type.DATE)):
+                return "", (
+                    "date_trunc 须转换为 DATE（DuckDB 返回 TIMESTAMP，Spark 返回 DATE）",
+                    "date_trunc must be cast to DATE (a TIMESTAMP on DuckDB, a DATE on Spark)",
+                )
+    for div in tree.find_all(exp.Div):
+        divisor = div.expression
+        while isinstance(divisor, exp.Paren):
+            divisor = divisor.this
+        if _is_number(divisor, nonzero=True):
+            continue  # a constant divisor (the haversine's "/ 2")
+        if not (isinstance(divisor, exp.Nullif) and _is_number(divisor.expression, nonzero=False)):
+            return "", (
+                f"除法 {div.sql(dialect='duckdb')} 的除数未用 nullif(…, 0) 保护",
+                f"division {div.sql(dialect='duckdb')} has a divisor not guarded by nullif(…, 0) "
+                "(inf on DuckDB, an error on Spark in ANSI mode)",
+            )
+    return tree.sql(dialect="spark", comments=False), None
+
+
+def _is_number(node: Any, *, nonzero: bool) -> bool:
+    """A numeric literal: non-zero, or zero (the `nullif(x, 0)` guard)."""
+    from sqlglot import exp
+
+    if not (isinstance(node, exp.Literal) and not node.is_string):
+        return False
+    return (float(node.this) != 0) if nonzero else (float(node.this) == 0)
+
+
+def to_spark(sql: str, kpis: Sequence[str]) -> str:
+    """The engine's DuckDB statement as Spark SQL with `:name` parameters, or UnsupportedOnSpark."""
+    out, problem = _transpile(sql)
+    if problem is not None:
+        raise UnsupportedOnSpark(kpis, *problem)
+    return out
+
+
+def preflight(catalogues: Mapping[str, Any]) -> None:
+    """Transpile every named query file the catalogues use (metrics/kpi/sql/), so a KPI Spark cannot compute is
+    refused before a Spark job starts. The compiled measures use only the compiler's few functions, which
+    the conformance suite runs; the files are the one place a definition can bring its own."""
+    from metrics.catalogue import SQL_DIR
+    from metrics.catalogue.models import SqlMeasure
+
+    for cat in catalogues.values():
+        for kpi in cat.kpis:
+            if isinstance(kpi.measure, SqlMeasure):
+                body = (SQL_DIR / kpi.measure.file).read_text(encoding="utf-8")
+                to_spark(f"SELECT sum(numerator), sum(denominator), count(*) FROM ({body})", [kpi.id])  # noqa: S608
+
+
+# --------------------------------------------------------------------------- session
+
+
+def session(master: str = "local[1]", *, remote: str | None = None, app_name: str = "employment-kpi") -> SparkSession:
+    """A SparkSession for the engine: a local master (tests, one machine), a cluster's master URL, or a Spark
+    Connect URL (`remote`, e.g. sc://spark.example:15002). Shuffle partitions follow the local core count;
+    the UI is off for local runs; the session time zone is Asia/Shanghai, as the clock (docs/time.md)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise SparkUnavailable(
+            "未安装 PySpark：pip install -e '.[spark]'，并需要 Java 17 / PySpark is not installed: "
+            "pip install -e '.[spark]' (needs Java 17; Debian: apt-get install openjdk-17-jre-headless)"
+        ) from exc
+    builder = SparkSession.builder.appName(app_name)
+    if remote:
+        return builder.remote(remote).getOrCreate()
+    if not _java_present():
+        raise SparkUnavailable(
+            "未找到 Java：Spark 需要 Java 17（Debian: apt-get install openjdk-17-jre-headless）/ "
+            "Java not found: Spark needs Java 17 (Debian: apt-get install openjdk-17-jre-headless)"
+        )
+    builder = builder.master(master).config("spark.sql.session.timeZone", "Asia/Shanghai")
+    if master.startswith("local"):
+        cores = master[len("local[") : -1] if master.startswith("local[") else "1"
+        builder = (
+            builder.config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.sql.shuffle.partitions", cores if cores.isdigit() else "2")
+            .config("spark.driver.bindAddress", "127.0.0.1")
+            .config("spark.driver.host", "127.0.0.1")
+        )
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def _java_present() -> bool:
+    import shutil
+
+    java_home = os.environ.get("JAVA_HOME")
+    return bool(shutil.which("java") or (java_home and Path(java_home, "bin", "java").exists()))
+
+
+# --------------------------------------------------------------------------- backend
+
+
+class SparkBackend:
+    """The engine's `Backend` on Spark: statements transpiled by `to_spark`, run over one view per record type."""
+
+    name = "spark"
+    rollups = False
+
+    def __init__(self, spark: SparkSession):
+        self.spark = spark
+
+    # ---- where the record tables come from
+
+    @classmethod
+    def from_lake(cls, spark: SparkSession, lake: Path) -> SparkBackend:
+        """Views over a lake folder written by `kpi lake export` (docs/spark.md "The lake folder")."""
+        backend = cls(spark)
+        manifest = _manifest(lake)
+        spark.conf.set("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
+        for record in RECORD_TYPES:
+            folder = lake / record
+            files = list(folder.rglob("*.parquet")) if folder.is_dir() else []
+            if files:
+                df = spark.read.option("basePath", str(folder)).parquet(str(folder))
+            else:  # a record type with no rows: an empty view of the right columns
+                df = spark.createDataFrame([], _ddl(record))
+            backend._register(record, df, source=str(folder))
+        backend.manifest = manifest
+        return backend
+
+    @classmethod
+    def from_tables(cls, spark: SparkSession, tables: Mapping[str, str]) -> SparkBackend:
+        """Views over tables the session's catalogue knows (a Hive metastore's, or temporary views), named by
+        a mapping record type -> table name (the `tables:` of docs/spark.md's config file). Every record type
+        the catalogues read must be mapped."""
+        backend = cls(spark)
+        unknown = sorted(set(tables) - set(RECORD_TYPES))
+        if unknown:
+            raise ValueError(f"未知的记录类型 / unknown record types in the table mapping: {', '.join(unknown)}")
+        for record in RECORD_TYPES:
+            if record in tables:
+                backend._register(record, spark.table(tables[record]), source=tables[record])
+            else:
+                backend._register(record, spark.createDataFrame([], _ddl(record)), source="(none)")
+        return backend
+
+    manifest: dict[str, Any] | None = None
+
+    def _register(self, record: str, df: DataFrame, source: str) -> None:
+        """A temporary view named after the record type with exactly the spec's columns and types (DATE stays
+        DATE, amounts DECIMAL): partition columns and extra columns are left out; a missing column is an error."""
+        from pyspark.sql import functions as F
+
+        rt = RECORD_TYPES[record]
+        have = set(df.columns)
+        missing = [c for c in rt.column_names if c not in have]
+        if missing:
+            raise ValueError(
+                f"{record}（{source}）缺少列 {', '.join(missing)} / {record} ({source}) lacks columns {', '.join(missing)}"
+            )
+        cols = [F.col(c).cast(SPARK_TYPES[rt.column(c).sql_type]).alias(c) for c in rt.column_names]
+        df.select(*cols).createOrReplaceTempView(record)
+
+    # ---- the Backend protocol (metrics.kpi.engine)
+
+    def rows(self, sql: str, params: dict[str, Any], kpis: Sequence[str]) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in self._df(sql, params, kpis).collect()]
+
+    def frame(self, sql: str, params: dict[str, Any], kpis: Sequence[str], columns: Sequence[str]) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame.from_records(self.rows(sql, params, kpis), columns=list(columns))
+
+    def _df(self, sql: str, params: dict[str, Any], kpis: Sequence[str]) -> DataFrame:
+        statement = to_spark(sql, kpis)  # refused before Spark is asked anything
+        return self.spark.sql(statement, args=dict(params))
+
+
+def _ddl(record: str) -> str:
+    rt = RECORD_TYPES[record]
+    return ", ".join(f"{c} {SPARK_TYPES[rt.column(c).sql_type]}" for c in rt.column_names)
+
+
+def _manifest(lake: Path) -> dict[str, Any]:
+    path = lake / "manifest.json"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{lake} 不是数据湖导出目录（缺少 manifest.json）/ {lake} is not a lake folder (no manifest.json): "
+            "write one with `kpi lake export`"
+        )
+    manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return manifest
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def load_tables(path: Path) -> dict[str, str]:
+    """The `tables:` mapping of a config file (docs/spark.md "Tables by name"): record type -> table name."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path}：不是有效的 YAML / not valid YAML: {exc}") from exc
+    tables = data.get("tables") if isinstance(data, dict) else None
+    if not isinstance(tables, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in tables.items()):
+        raise ValueError(
+            f"{path}：应有 tables: 记录类型 → 表名 的映射 / {path}: expected a 'tables:' mapping of record type to table name"
+        )
+    return dict(tables)
+
+
+def spark_engine(
+    *,
+    lake: Path | None = None,
+    tables_file: Path | None = None,
+    master: str = "local[2]",
+    remote: str | None = None,
+    catalogues: Mapping[str, Any] | None = None,
+) -> Any:
+    """An Engine on Spark for `kpi compute --engine spark`: the catalogues' named queries pass `preflight`
+    before the session starts, then the views come from a lake folder or from the mapped tables."""
+    from metrics.catalogue import load_catalogues
+    from metrics.kpi.engine import Engine
+
+    cats = dict(catalogues) if catalogues is not None else load_catalogues()
+    preflight(cats)
+    mapping = load_tables(tables_file) if tables_file is not None else None
+    if lake is not None:
+        _manifest(lake)  # a folder that is not a lake folder is refused before Java starts
+    spark = session(master, remote=remote)
+    backend = SparkBackend.from_tables(spark, mapping) if mapping is not None else SparkBackend.from_lake(spark, lake)  # type: ignore[arg-type]
+    return Engine(None, cats, backend=backend)
