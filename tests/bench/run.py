@@ -491,7 +491,11 @@ def _pages(db: Path, cats: dict[str, Any], figures: list[tuple[str, str]]) -> No
     else:
         figures.append(("browser timings", "skipped: /usr/bin/chromium not installed"))
     # after the browser run: AppTest opens the database in this process and holds its write lock
-    warm_up, first, warm, rerun = pages.script_runs(db, AS_OF)
+    try:
+        warm_up, first, warm, rerun = pages.script_runs(db, AS_OF)
+    except Exception as exc:  # e.g. a browser run's server still holding the file: report it, keep the figures
+        figures.append(("page script runs (AppTest)", f"failed: {type(exc).__name__}: {str(exc).splitlines()[0]}"))
+        return
     figures.append(("server start-up warm-up (dashboard/lifecycle.py warm), once", f"{warm_up * 1000:.0f} ms"))
     figures.append(("first overview after server start, warm-up done (target ≤ 300 ms)", f"{first * 1000:.0f} ms"))
     figures.append(("overview script run, new session, warm caches", f"{warm * 1000:.0f} ms"))
