@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from metrics.catalogue import load_catalogues
+from metrics.catalogue import catalogue_version, load_catalogues
 from metrics.cli.main import main
 from metrics.demo.build import build_demo
 from metrics.kpi.engine import Engine, KpiResult
@@ -156,10 +156,40 @@ def test_kpi_compute_prints_the_same_json_on_both_engines(demo: tuple[Path, Path
     runner = CliRunner()
     common = ["compute", "--as-of", DEMO_AS_OF.isoformat(), "--format", "json"]
     on_duck = runner.invoke(main, [*common, "--db", str(db)])
-    on_spark = runner.invoke(main, [*common, "--engine", "spark", "--lake", str(lake), "--master", "local[1]"])
+    out = lake.parent / "results"
+    on_spark = runner.invoke(
+        main, [*common, "--engine", "spark", "--lake", str(lake), "--master", "local[1]", "--results-path", str(out)]
+    )
     assert on_duck.exit_code == 0, on_duck.output
     assert on_spark.exit_code == 0, on_spark.output
     assert json.loads(on_spark.stdout) == json.loads(on_duck.stdout)
+    # the results written back are the same records, stamped with the catalogue's version
+    back = spark.read.parquet(str(out)).collect()
+    assert len(back) == len(json.loads(on_duck.stdout))
+    assert {r["catalogue_version"] for r in back} == {catalogue_version()} and {r["engine"] for r in back} == {"spark"}
+    by_id = {r["kpi_id"]: r for r in back}
+    for rec in json.loads(on_duck.stdout):
+        assert by_id[rec["kpi_id"]]["actual"] == rec["actual"] and by_id[rec["kpi_id"]]["status"] == rec["status"]
+        assert by_id[rec["kpi_id"]]["as_of"] == DEMO_AS_OF
+    refused = runner.invoke(main, [*common, "--db", str(db), "--results-path", str(out)])
+    assert refused.exit_code != 0 and "--engine spark" in refused.output
+
+
+@pytest.mark.slow
+def test_results_written_again_replace_only_their_date(tiny_engines: Any, spark: Any, tmp_path: Path) -> None:
+    from metrics.lake.spark import write_results
+
+    _, engine = tiny_engines
+    first, second = test_engine.AS_OF, dt.date(2026, 6, 30)
+    n = write_results(spark, engine.compute(first), first, path=tmp_path / "r")
+    write_results(spark, engine.compute(second), second, path=tmp_path / "r")
+    write_results(spark, engine.compute(first), first, path=tmp_path / "r")  # a rerun of the first date
+    rows = spark.read.parquet(str(tmp_path / "r")).collect()
+    assert len(rows) == 2 * n and {r["as_of"] for r in rows} == {first, second}
+    write_results(spark, engine.compute(first), first, table="kpi_results_test")
+    write_results(spark, engine.compute(first), first, table="kpi_results_test")
+    assert spark.table("kpi_results_test").count() == n
+    spark.sql("DROP TABLE kpi_results_test")
 
 
 # --------------------------------------------------------------------------- the hand-made edge cases

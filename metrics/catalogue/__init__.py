@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -43,6 +44,7 @@ __all__ = [
     "Subsidy",
     "Target",
     "Task",
+    "catalogue_version",
     "check_catalogue",
     "load_catalogue",
     "load_catalogues",
@@ -53,6 +55,16 @@ CATALOGUE_DIR = Path(__file__).parent
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SOURCES_DIR = Path(__file__).resolve().parent / "sources"  # package data: found in a wheel too
 SQL_DIR = Path(__file__).resolve().parents[1] / "kpi" / "sql"
+
+
+def catalogue_version() -> str:
+    """The definitions' fingerprint: SHA-256 (first 12 hex digits) of the catalogue files and the named query
+    files, in name order. Results computed elsewhere carry it (docs/spark.md "Results written back"), so a reader
+    can tell which definitions produced a figure."""
+    h = hashlib.sha256()
+    for path in sorted([*CATALOGUE_DIR.glob("*.yaml"), *SQL_DIR.glob("*.sql")], key=lambda p: p.name):
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:12]
 
 
 class CatalogueError(KpiError, ValueError):

@@ -205,6 +205,13 @@ def catalogue_record(cat: Any) -> dict[str, Any]:
 )
 @click.option("--master", default="local[2]", show_default=True, help="Spark: master URL (local[N], yarn, spark://…).")
 @click.option("--remote", default=None, help="Spark: a Spark Connect URL (sc://host:15002) instead of --master.")
+@click.option(
+    "--results-path",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Spark: also write the results as Parquet here, partitioned by as_of (docs/spark.md).",
+)
+@click.option("--results-table", default=None, help="Spark: also write the results to this metastore table.")
 def compute(
     db: Path | None,
     as_of: str | None,
@@ -215,6 +222,8 @@ def compute(
     tables_file: Path | None,
     master: str,
     remote: str | None,
+    results_path: Path | None,
+    results_table: str | None,
 ) -> None:
     """Every KPI's actual, target, expected, pace and status as of a date."""
     from metrics.kpi.engine import Engine
@@ -223,16 +232,22 @@ def compute(
     if engine_name == "spark":
         if db is not None or (lake is None) == (tables_file is None):
             raise click.UsageError("--engine spark reads --lake DIR or --tables FILE (one of them), not --db")
-        from metrics.lake.spark import spark_engine
+        from metrics.lake.spark import spark_engine, write_results
 
         try:
             engine = spark_engine(lake=lake, tables_file=tables_file, master=master, remote=remote)
             results = engine.compute(day, programme)
+            if results_path is not None or results_table is not None:
+                spark = engine.backend.spark  # type: ignore[attr-defined]
+                if results_path is not None:
+                    write_results(spark, results, day, path=results_path)
+                if results_table is not None:
+                    write_results(spark, results, day, table=results_table)
         except (KpiError, KeyError, ValueError, FileNotFoundError) as exc:
             raise click.ClickException(str(exc.args[0]) if isinstance(exc, KeyError) else str(exc)) from exc
     else:
-        if lake is not None or tables_file is not None:
-            raise click.UsageError("--lake and --tables go with --engine spark")
+        if lake is not None or tables_file is not None or results_path is not None or results_table is not None:
+            raise click.UsageError("--lake, --tables and --results-* go with --engine spark")
         with _open(db, read_only=True) as store:
             try:
                 results = Engine(store).compute(day, programme)

@@ -235,7 +235,6 @@ class SparkBackend:
         """Views over a lake folder written by `kpi lake export` (docs/spark.md "The lake folder")."""
         backend = cls(spark)
         manifest = _manifest(lake)
-        spark.conf.set("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
         for record in RECORD_TYPES:
             folder = lake / record
             files = list(folder.rglob("*.parquet")) if folder.is_dir() else []
@@ -351,3 +350,63 @@ def spark_engine(
     spark = session(master, remote=remote)
     backend = SparkBackend.from_tables(spark, mapping) if mapping is not None else SparkBackend.from_lake(spark, lake)  # type: ignore[arg-type]
     return Engine(None, cats, backend=backend)
+
+
+# --------------------------------------------------------------------------- results written back
+
+# One row per KPI and as-of date: the JSON contract of `kpi compute`, stamped with what produced it.
+RESULT_SCHEMA = (
+    "as_of DATE, programme STRING, kpi_id STRING, actual DOUBLE, target DOUBLE, expected DOUBLE, pace DOUBLE, "
+    "status STRING, window_start DATE, window_end DATE, numerator DOUBLE, denominator DOUBLE, "
+    "catalogue_version STRING, engine STRING, computed_at TIMESTAMP"
+)
+
+
+def write_results(
+    spark: SparkSession,
+    results: Sequence[Any],
+    as_of: Any,
+    *,
+    path: Path | None = None,
+    table: str | None = None,
+) -> int:
+    """Write the results as a Parquet folder (`path`) or a metastore table (`table`), partitioned by as_of
+    (docs/spark.md "Results written back"). Writing the same as-of date again replaces that date's partition
+    and no other, so a rerun is safe; returns the rows written."""
+    from metrics.catalogue import catalogue_version
+    from metrics.storage import clock
+
+    if (path is None) == (table is None):
+        raise ValueError("write_results needs a path or a table (one of them)")
+    version, stamp = catalogue_version(), clock.now().replace(tzinfo=None)
+    rows = [
+        (
+            as_of,
+            r.programme,
+            r.kpi_id,
+            r.actual,
+            r.target,
+            r.expected,
+            r.pace,
+            r.status,
+            r.window_start,
+            r.window_end,
+            r.numerator,
+            r.denominator,
+            version,
+            "spark",
+            stamp,
+        )
+        for r in results
+    ]
+    spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
+    df = spark.createDataFrame(rows, RESULT_SCHEMA)
+    if path is not None:
+        df.write.mode("overwrite").partitionBy("as_of").parquet(str(path))
+    else:
+        assert table is not None
+        if spark.catalog.tableExists(table):
+            df.select(*[c for c in spark.table(table).columns]).write.insertInto(table, overwrite=True)
+        else:
+            df.write.partitionBy("as_of").saveAsTable(table)
+    return len(rows)
