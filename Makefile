@@ -10,7 +10,7 @@ SCALE ?= 100
 # (docs/spark.md), which .ci/run does
 EXTRAS ?= dev
 
-.PHONY: install run demo test test-dates check format lint types bench clean
+.PHONY: install run demo test test-dates check format lint types bench bench-spark clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,11 @@ check: lint types test
 
 bench: install
 	$(PY) -m tests.bench.run --scale $(SCALE)
+
+# DuckDB and local Spark side by side on the same Parquet folder (docs/spark.md "Measured"); needs Java 17
+# and the spark group (EXTRAS=dev,spark)
+bench-spark: install
+	$(PY) -m tests.bench.spark --scales 10 100
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
