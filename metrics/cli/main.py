@@ -203,7 +203,11 @@ def catalogue_record(cat: Any) -> dict[str, Any]:
     default=None,
     help="Spark: a YAML file mapping record types to the metastore's table names (docs/spark.md).",
 )
-@click.option("--master", default="local[2]", show_default=True, help="Spark: master URL (local[N], yarn, spark://…).")
+@click.option(
+    "--master",
+    default=None,
+    help="Spark: master URL (local[N], yarn, spark://…); default spark-submit's, else local[2].",
+)
 @click.option("--remote", default=None, help="Spark: a Spark Connect URL (sc://host:15002) instead of --master.")
 @click.option(
     "--results-path",
@@ -220,7 +224,7 @@ def compute(
     engine_name: str,
     lake: Path | None,
     tables_file: Path | None,
-    master: str,
+    master: str | None,
     remote: str | None,
     results_path: Path | None,
     results_table: str | None,

@@ -175,10 +175,16 @@ def preflight(catalogues: Mapping[str, Any]) -> None:
 # --------------------------------------------------------------------------- session
 
 
-def session(master: str = "local[1]", *, remote: str | None = None, app_name: str = "employment-kpi") -> SparkSession:
+def session(master: str | None = None, *, remote: str | None = None, app_name: str = "employment-kpi") -> SparkSession:
     """A SparkSession for the engine: a local master (tests, one machine), a cluster's master URL, or a Spark
-    Connect URL (`remote`, e.g. sc://spark.example:15002). Shuffle partitions follow the local core count;
-    the UI is off for local runs; the session time zone is Asia/Shanghai, as the clock (docs/time.md)."""
+    Connect URL (`remote`, e.g. sc://spark.example:15002). Without a master: the one spark-submit was given when
+    it started this process, else local[2]. Shuffle partitions follow the local core count; the UI is off for
+    local runs; the session time zone is Asia/Shanghai, as the clock (docs/time.md)."""
+    import warnings
+
+    # PySpark 4.3 warns about pandas 3 when its SQL modules load (some lazily, at a first query); this backend
+    # hands it no pandas objects. Under spark-submit the warning would land in stdout, inside `--format json`.
+    warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:  # pragma: no cover - depends on the install
@@ -194,8 +200,12 @@ def session(master: str = "local[1]", *, remote: str | None = None, app_name: st
             "未找到 Java：Spark 需要 Java 17（Debian: apt-get install openjdk-17-jre-headless）/ "
             "Java not found: Spark needs Java 17 (Debian: apt-get install openjdk-17-jre-headless)"
         )
-    builder = builder.master(master).config("spark.sql.session.timeZone", "Asia/Shanghai")
-    if master.startswith("local"):
+    if master is None and not os.environ.get("PYSPARK_GATEWAY_PORT"):  # not started by spark-submit
+        master = "local[2]"
+    builder = builder.config("spark.sql.session.timeZone", "Asia/Shanghai")
+    if master is not None:
+        builder = builder.master(master)
+    if master is not None and master.startswith("local"):
         cores = master[len("local[") : -1] if master.startswith("local[") else "1"
         builder = (
             builder.config("spark.ui.enabled", "false")
@@ -333,7 +343,7 @@ def spark_engine(
     *,
     lake: Path | None = None,
     tables_file: Path | None = None,
-    master: str = "local[2]",
+    master: str | None = None,
     remote: str | None = None,
     catalogues: Mapping[str, Any] | None = None,
 ) -> Any:
