@@ -322,3 +322,82 @@ def test_an_engine_on_spark_reads_no_rollups() -> None:
     assert Engine(None, CATS, backend=backend).path == "base"
     with pytest.raises(ValueError, match="keeps no rollups"):
         Engine(None, CATS, backend=backend, path="rollup")
+
+
+# --------------------------------------------------------------------------- Spark Connect, a real server
+
+
+@pytest.fixture(scope="module")
+def connect_server(tmp_path_factory: pytest.TempPathFactory, spark: Any) -> Any:
+    """A Spark Connect server on 127.0.0.1 (the one in PySpark's own jars, started with its spark-submit)."""
+    import importlib.util
+    import os
+    import socket
+    import subprocess
+    import time
+
+    if importlib.util.find_spec("grpc") is None:
+        from tests.spark_support import _unavailable
+
+        _unavailable("the Spark Connect client (pyspark[connect]: grpcio) is not installed")
+    import pyspark
+
+    home = Path(pyspark.__file__).parent
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = tmp_path_factory.mktemp("connect") / "server.log"
+    cmd = [
+        str(home / "bin" / "spark-submit"),
+        "--class",
+        "org.apache.spark.sql.connect.service.SparkConnectServer",
+        "--master",
+        "local[1]",
+        "--conf",
+        "spark.connect.grpc.binding.address=127.0.0.1",
+        "--conf",
+        f"spark.connect.grpc.binding.port={port}",
+        "--conf",
+        "spark.ui.enabled=false",
+        "--conf",
+        "spark.sql.session.timeZone=Asia/Shanghai",
+        "spark-internal",
+    ]
+    env = {**os.environ, "SPARK_HOME": str(home)}
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
+        try:
+            deadline = time.monotonic() + 180
+            while f"started at: 127.0.0.1:{port}" not in log.read_text(errors="replace"):
+                assert proc.poll() is None and time.monotonic() < deadline, log.read_text(errors="replace")[-2000:]
+                time.sleep(0.5)
+            yield f"sc://127.0.0.1:{port}"
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@pytest.mark.slow
+def test_kpi_compute_through_spark_connect_prints_the_same_json(demo: tuple[Path, Path], connect_server: str) -> None:
+    """`--remote sc://…`: the client in its own process (a process holds one kind of session), the server real."""
+    import shutil
+    import subprocess
+    import sys
+
+    db, lake = demo
+    kpi = shutil.which("kpi", path=str(Path(sys.executable).parent)) or "kpi"
+    common = ["compute", "--as-of", DEMO_AS_OF.isoformat(), "--programme", "tongzhou-2025", "--format", "json"]
+    on_duck = subprocess.run([kpi, *common, "--db", str(db)], capture_output=True, text=True, timeout=120)
+    on_connect = subprocess.run(
+        [kpi, *common, "--engine", "spark", "--lake", str(lake), "--remote", connect_server],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert on_duck.returncode == 0, on_duck.stderr
+    assert on_connect.returncode == 0, on_connect.stderr[-3000:]
+    assert json.loads(on_connect.stdout) == json.loads(on_duck.stdout)
+    assert len(json.loads(on_duck.stdout)) >= 30
