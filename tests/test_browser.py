@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -152,8 +153,15 @@ def test_office_sees_overdue_tasks_and_the_audit_trail(server: str, browser: obj
     settle(page)
     shot(page, "overview_office")
     assert "暂无逾期任务" not in page.inner_text("body")  # type: ignore[attr-defined]
-    grids = "\n".join(page.locator("[data-testid='stDataFrame']").all_text_contents())  # type: ignore[attr-defined]
-    missing = [title for title in facts["overdue_titles"] if title not in grids]
+    # Under load the data grids fill in seconds after the script has finished (their cells are drawn by the
+    # browser, not sent by the script): poll them, rather than read once after settle's fixed pause.
+    deadline = time.monotonic() + 30
+    while True:
+        grids = "\n".join(page.locator("[data-testid='stDataFrame']").all_text_contents())  # type: ignore[attr-defined]
+        missing = [title for title in facts["overdue_titles"] if title not in grids]
+        if not missing or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(500)  # type: ignore[attr-defined]
     assert missing == [], grids[:600]
     page.get_by_role("link", name="变更记录").click()  # type: ignore[attr-defined]
     page.get_by_text("变更记录（只读").first.wait_for(timeout=60_000)  # type: ignore[attr-defined]
