@@ -401,3 +401,23 @@ def test_kpi_compute_through_spark_connect_prints_the_same_json(demo: tuple[Path
     assert on_connect.returncode == 0, on_connect.stderr[-3000:]
     assert json.loads(on_connect.stdout) == json.loads(on_duck.stdout)
     assert len(json.loads(on_duck.stdout)) >= 30
+
+
+@pytest.mark.slow
+def test_a_lake_changed_after_its_export_is_refused_and_a_uri_is_read(tmp_path: Path, spark: Any) -> None:
+    import shutil
+
+    from metrics.lake.spark import LakeMismatch, SparkBackend
+
+    cats = {"tiny": tiny_catalogue(test_engine.KPIS)}
+    with Store.open(tmp_path / "t.duckdb") as store:
+        test_engine.fill(store)
+        with clock.pinned(dt.datetime(2026, 11, 21, 10, 30)):
+            export_lake(store, tmp_path / "lake")
+        duck = Engine(store, cats, path="base").compute(test_engine.AS_OF)
+    by_uri = Engine(None, cats, backend=SparkBackend.from_lake(spark, (tmp_path / "lake").as_uri()))
+    same_results(duck, by_uri.compute(test_engine.AS_OF))
+    victim = next((tmp_path / "lake" / "events").rglob("*.parquet"))
+    shutil.copy(victim, victim.with_name("part-1.parquet"))  # rows added behind the manifest's back
+    with pytest.raises(LakeMismatch, match="events"):
+        SparkBackend.from_lake(spark, tmp_path / "lake")

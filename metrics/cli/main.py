@@ -192,9 +192,8 @@ def catalogue_record(cat: Any) -> dict[str, Any]:
 )
 @click.option(
     "--lake",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
     default=None,
-    help="Spark: a folder written by `kpi lake export`.",
+    help="Spark: a folder written by `kpi lake export`: a local path or a URI Spark reads (hdfs://…, s3a://…).",
 )
 @click.option(
     "--tables",
@@ -222,7 +221,7 @@ def compute(
     programme: str | None,
     fmt: str,
     engine_name: str,
-    lake: Path | None,
+    lake: str | None,
     tables_file: Path | None,
     master: str | None,
     remote: str | None,

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ALLOWED_FUNCTIONS",
+    "LakeMismatch",
     "SparkBackend",
     "SparkUnavailable",
     "UnsupportedOnSpark",
@@ -82,6 +83,10 @@ SPARK_TYPES = {
 
 class SparkUnavailable(KpiError, RuntimeError):
     """PySpark or Java is missing: how to get them is in the message."""
+
+
+class LakeMismatch(KpiError, ValueError):
+    """A lake folder whose files no longer match its manifest."""
 
 
 class UnsupportedOnSpark(KpiError, ValueError):
@@ -237,30 +242,42 @@ class SparkBackend:
 
     def __init__(self, spark: SparkSession):
         self.spark = spark
+        self.manifest: dict[str, Any] | None = None  # the lake folder's, when read from one
 
     # ---- where the record tables come from
 
     @classmethod
-    def from_lake(cls, spark: SparkSession, lake: Path) -> SparkBackend:
-        """Views over a lake folder written by `kpi lake export` (docs/spark.md "The lake folder")."""
+    def from_lake(cls, spark: SparkSession, lake: Path | str) -> SparkBackend:
+        """Views over a lake folder written by `kpi lake export` (docs/spark.md "The lake folder"): a local path
+        or any URI Spark reads (hdfs://, s3a://). Each record type's row count must equal the manifest's, so a
+        folder changed since its export is refused; a record type the manifest does not list is an empty view."""
         backend = cls(spark)
-        manifest = _manifest(lake)
-        for record in RECORD_TYPES:
-            folder = lake / record
-            files = list(folder.rglob("*.parquet")) if folder.is_dir() else []
-            if files:
-                df = spark.read.option("basePath", str(folder)).parquet(str(folder))
-            else:  # a record type with no rows: an empty view of the right columns
-                df = spark.createDataFrame([], _ddl(record))
-            backend._register(record, df, source=str(folder))
+        root = str(lake).rstrip("/")
+        manifest = _manifest(root, spark)
         backend.manifest = manifest
+        records = manifest.get("records", {})
+        for record in RECORD_TYPES:
+            entry = records.get(record) or {}
+            if entry.get("files"):
+                folder = f"{root}/{record}"
+                df = spark.read.option("basePath", folder).parquet(folder)
+                rows = df.count()
+                if rows != entry.get("rows"):
+                    raise LakeMismatch(
+                        f"{folder}：读到 {rows:,} 行，清单（manifest.json）记为 {entry.get('rows')} 行，目录在导出后被改动",
+                        f"{folder}: {rows:,} rows read, the manifest says {entry.get('rows')}: "
+                        "the folder changed after its export",
+                    )
+            else:  # a record type with no rows, or not exported: an empty view of the right columns
+                df = spark.createDataFrame([], _ddl(record))
+            backend._register(record, df, source=f"{root}/{record}")
         return backend
 
     @classmethod
     def from_tables(cls, spark: SparkSession, tables: Mapping[str, str]) -> SparkBackend:
         """Views over tables the session's catalogue knows (a Hive metastore's, or temporary views), named by
-        a mapping record type -> table name (the `tables:` of docs/spark.md's config file). Every record type
-        the catalogues read must be mapped."""
+        a mapping record type -> table name (the `tables:` of docs/spark.md's config file). A record type not
+        mapped is an empty view: the KPIs over it report no data."""
         backend = cls(spark)
         unknown = sorted(set(tables) - set(RECORD_TYPES))
         if unknown:
@@ -271,8 +288,6 @@ class SparkBackend:
             else:
                 backend._register(record, spark.createDataFrame([], _ddl(record)), source="(none)")
         return backend
-
-    manifest: dict[str, Any] | None = None
 
     def _register(self, record: str, df: DataFrame, source: str) -> None:
         """A temporary view named after the record type with exactly the spec's columns and types (DATE stays
@@ -309,14 +324,28 @@ def _ddl(record: str) -> str:
     return ", ".join(f"{c} {SPARK_TYPES[rt.column(c).sql_type]}" for c in rt.column_names)
 
 
-def _manifest(lake: Path) -> dict[str, Any]:
-    path = lake / "manifest.json"
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"{lake} 不是数据湖导出目录（缺少 manifest.json）/ {lake} is not a lake folder (no manifest.json): "
-            "write one with `kpi lake export`"
-        )
-    manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+def _manifest(lake: str, spark: SparkSession | None = None) -> dict[str, Any]:
+    """The lake folder's manifest.json: read from the local disk, or through Spark for a URI (hdfs://…)."""
+    if "://" in lake and not lake.startswith("file://"):
+        if spark is None:
+            return {}  # checked once the session exists
+        try:
+            text = spark.read.text(f"{lake}/manifest.json", wholetext=True).first()[0]  # type: ignore[index]
+        except Exception as exc:
+            raise FileNotFoundError(
+                f"{lake} 不是数据湖导出目录（读不到 manifest.json）/ {lake} is not a lake folder (no manifest.json): {exc}"
+            ) from exc
+    else:
+        path = Path(lake.removeprefix("file://")) / "manifest.json"
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"{lake} 不是数据湖导出目录（缺少 manifest.json）/ {lake} is not a lake folder (no manifest.json): "
+                "write one with `kpi lake export`"
+            )
+        text = path.read_text(encoding="utf-8")
+    manifest: dict[str, Any] = json.loads(text)
+    if manifest.get("format") != "employment-kpi-lake":
+        raise FileNotFoundError(f"{lake}/manifest.json 不是本系统的数据湖清单 / not an employment-kpi-lake manifest")
     return manifest
 
 
@@ -341,7 +370,7 @@ def load_tables(path: Path) -> dict[str, str]:
 
 def spark_engine(
     *,
-    lake: Path | None = None,
+    lake: Path | str | None = None,
     tables_file: Path | None = None,
     master: str | None = None,
     remote: str | None = None,
@@ -356,7 +385,7 @@ def spark_engine(
     preflight(cats)
     mapping = load_tables(tables_file) if tables_file is not None else None
     if lake is not None:
-        _manifest(lake)  # a folder that is not a lake folder is refused before Java starts
+        _manifest(str(lake))  # a local folder that is not a lake folder is refused before Java starts
     spark = session(master, remote=remote)
     backend = SparkBackend.from_tables(spark, mapping) if mapping is not None else SparkBackend.from_lake(spark, lake)  # type: ignore[arg-type]
     return Engine(None, cats, backend=backend)
