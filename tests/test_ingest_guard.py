@@ -171,7 +171,9 @@ except SystemExit as exc:
 seconds = time.monotonic() - t0
 worker.shutdown()  # reap the fork server, so its workers' peak counts in RUSAGE_CHILDREN
 usage = {"code": code, "seconds": seconds}
-usage["self_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+# This process's own peak (VmHWM: its address space since exec). Not RUSAGE_SELF's ru_maxrss, which Linux carries
+# over from the parent's resident size at fork: under a pytest process grown past 1 GB it read 1,054,204 kB in CI.
+usage["self_kb"] = next(int(x.split()[1]) for x in open("/proc/self/status") if x.startswith("VmHWM:"))
 usage["children_kb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 print("USAGE " + json.dumps(usage))
 """
