@@ -16,7 +16,7 @@ from metrics.lake.duckdb_lake import DuckDBLakeBackend
 from metrics.lake.parquet import export_lake
 from metrics.storage import clock
 from metrics.storage.store import Store
-from tests.test_spark import same, same_frames
+from tests.spark_support import same, same_frames
 
 AS_OF = dt.date(2026, 11, 21)
 CATS = load_catalogues()

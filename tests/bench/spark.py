@@ -14,9 +14,11 @@ the median of 3 warm ones, and writes every result to a JSON file. This process 
 process tree (the worker, and for Spark the spark-submit launcher and the JVM, a grandchild) every 100 ms from
 /proc and keeps the peak of the summed RSS, and of the summed PSS (shared pages counted once), as the memory
 figure; `getrusage(RUSAGE_CHILDREN).ru_maxrss` is printed too, but it is the largest single process waited for,
-not the tree's total. Afterwards every KPI's result is compared across engines as tests/test_spark.py does.
+not the tree's total. Afterwards every KPI's result is compared across engines as the conformance suite does
+(tests/spark_support.py).
 
 Usage: python -m tests.bench.spark [--scales 10 100] [--runs 3] [--engines duckdb-lake spark duckdb-file duckdb-rollups]
+(`--scales 10 100 1000` adds the scale-1000 file of `make bench SCALE=1000`; its export takes about 10 minutes.)
 """
 
 from __future__ import annotations
@@ -228,9 +230,9 @@ def run_worker(engine_name: str, scale: float, runs: int, timeout_s: float) -> d
 
 
 def differing(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> list[str]:
-    """KPIs whose results differ, compared as the conformance suite compares them (tests/test_spark.py `same`:
+    """KPIs whose results differ, compared as the conformance suite compares them (tests/spark_support.py `same`:
     whole numbers exactly, other floats to 1e-9 relative)."""
-    from tests.test_spark import same
+    from tests.spark_support import same
 
     if [r["kpi_id"] for r in a] != [r["kpi_id"] for r in b]:
         return ["(the lists of KPIs differ)"]
@@ -274,7 +276,8 @@ def main() -> None:
             runs[name] = f
             table.append(f)
             print(
-                f"  {name}: start {f['session_s'] + f['views_s']:.2f} s (imports {f['imports_s']:.2f} s), first "
+                f"  {name}: start {f['session_s'] + f['views_s']:.2f} s (session {f['session_s']:.2f} s, views "
+                f"{f['views_s']:.2f} s; imports {f['imports_s']:.2f} s), first "
                 f"{f['first_s']:.2f} s, warm {f['warm_s']:.3f} s ({', '.join(f'{x:.3f}' for x in f['warm_all_s'])}), "
                 f"peak RSS {f['peak_rss_mb']:,.0f} MB (PSS {f['peak_pss_mb']:,.0f} MB, {f['processes']} processes), "
                 f"load {f['load_before'][0]:.2f} -> {f['load_after'][0]:.2f}",
@@ -294,7 +297,7 @@ def main() -> None:
         by_scale[scale] = runs
 
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    _print_table(table)
+    _print_table(table, args.runs)
     _print_marginal(by_scale)
     print(
         f"\nmemory: peak of the summed RSS (and PSS) of each engine's process tree, sampled every {SAMPLE_S * 1000:.0f} ms "
@@ -304,9 +307,9 @@ def main() -> None:
     print("load average now (1, 5, 15 min):", ", ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
-def _print_table(table: list[dict[str, Any]]) -> None:
+def _print_table(table: list[dict[str, Any]], runs: int) -> None:
     print(
-        "\n| scale | rows | engine | start s | first compute s | warm s (median of 3) | peak MB (RSS / PSS) | Spark ÷ DuckDB-lake (first, warm, peak RSS) | agree |"
+        f"\n| scale | rows | engine | start s | first compute s | warm s (median of {runs}) | peak MB (RSS / PSS) | Spark ÷ DuckDB-lake (first, warm, peak RSS) | agree |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
     for f in table:
@@ -326,19 +329,19 @@ def _print_table(table: list[dict[str, Any]]) -> None:
 
 
 def _print_marginal(by_scale: dict[float, dict[str, Any]]) -> None:
-    if len(by_scale) < 2:
-        return
-    lo, hi = min(by_scale), max(by_scale)
-    print(f"\nmarginal cost from scale {lo:g} to {hi:g} (Δ seconds ÷ Δ million rows; Δ MB ÷ Δ million rows):")
-    for name in by_scale[hi]:
-        if name not in by_scale[lo]:
-            continue
-        a, b = by_scale[lo][name], by_scale[hi][name]
-        d_rows = (b["rows"] - a["rows"]) / 1e6
-        print(
-            f"  {name}: first {(b['first_s'] - a['first_s']) / d_rows:.4f} s, warm {(b['warm_s'] - a['warm_s']) / d_rows:.4f} s "
-            f"per million rows; peak RSS {(b['peak_rss_mb'] - a['peak_rss_mb']) / d_rows:+.1f} MB per million rows"
-        )
+    scales = sorted(by_scale)
+    for lo, hi in zip(scales, scales[1:], strict=False):
+        print(f"\nmarginal cost from scale {lo:g} to {hi:g} (Δ seconds ÷ Δ million rows; Δ MB ÷ Δ million rows):")
+        for name in by_scale[hi]:
+            if name not in by_scale[lo]:
+                continue
+            a, b = by_scale[lo][name], by_scale[hi][name]
+            d_rows = (b["rows"] - a["rows"]) / 1e6
+            print(
+                f"  {name}: first {(b['first_s'] - a['first_s']) / d_rows:.4f} s, warm "
+                f"{(b['warm_s'] - a['warm_s']) / d_rows:.4f} s per million rows; peak RSS "
+                f"{(b['peak_rss_mb'] - a['peak_rss_mb']) / d_rows:+.1f} MB per million rows"
+            )
 
 
 if __name__ == "__main__":
