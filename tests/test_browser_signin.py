@@ -62,9 +62,11 @@ def test_reload_and_a_new_tab_stay_signed_in_and_sign_out_in_one_tab_ends_the_ot
     wait_text(first, "口径说明")  # F5: still signed in, same page
     assert "/signin" not in first.url
 
-    second = context.new_page()  # a new tab of the same browser
-    second.goto(f"{server}/")
+    second = context.new_page()  # a new tab of the same browser, the overview's address typed by hand
+    second.goto(f"{server}/overview")
     wait_text(second, "目标指标")
+    assert second.url == f"{server}/"  # served at the root, where Streamlit keeps a role's home page
+    assert "Page not found" not in body(second) and "找不到" not in body(second)
     shot(second, "signin-second-tab")
     second.get_by_role("button", name="退出登录").click()
     wait_text(second, "已退出登录，请重新登录。")

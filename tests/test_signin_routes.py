@@ -192,6 +192,10 @@ def test_a_roles_home_page_is_served_at_the_root(client: TestClient) -> None:
     assert post_signin(client, next="/overview?x=1").headers["location"] == "/?x=1"
     client.cookies.delete("kpi_session")
     assert post_signin(client, next="/programmes").headers["location"] == "/programmes"
+    # typed or bookmarked with a session: sent to "/" too, instead of Streamlit's "page not found" dialog
+    typed = client.get("/overview?lang=en")
+    assert (typed.status_code, typed.headers["location"]) == (302, "/?lang=en")
+    assert client.get("/programmes").status_code == 200  # another page is served where it is
 
 
 def test_unknown_user_and_wrong_password_get_the_same_answer_and_throttling_says_how_long(client: TestClient) -> None:

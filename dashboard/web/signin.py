@@ -394,7 +394,8 @@ def needs_session(path: str) -> bool:
 
 
 class RequireSession:
-    """ASGI middleware: a GET of an app page without a session that resolves → 302 /signin?next=<path>.
+    """ASGI middleware: a GET of an app page without a session that resolves → 302 /signin?next=<path>; with
+    one, a GET of the role's home page by its own path (/overview) → 302 / (where Streamlit serves it).
 
     A browser signed in through single sign-on (Streamlit's `_streamlit_user` cookie) is let through: the
     script checks st.user itself. This is a convenience in front of the script's own check, which runs on
@@ -415,10 +416,16 @@ class RequireSession:
             return
         token = request.cookies.get(COOKIE)
         found = await asyncio.to_thread(web_sessions.resolve, store, token) if token else SessionEnd.MISSING
+        target = scope["path"] + (f"?{request.url.query}" if request.url.query else "")
         if isinstance(found, Principal):
+            home = landing(target, found.role)
+            if home != target:  # a typed or bookmarked /overview: Streamlit serves a role's home at "/" only
+                await RedirectResponse(home, status_code=302, headers={"Cache-Control": "no-store"})(
+                    scope, receive, send
+                )
+                return
             await self.app(scope, receive, send)
             return
-        target = scope["path"] + (f"?{request.url.query}" if request.url.query else "")
         query = {"next": safe_next(target)}
         if found is not SessionEnd.MISSING:
             query["reason"] = found.value
