@@ -76,3 +76,37 @@ def test_a_folder_without_manifest_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(LakeError, match="manifest"):
         DuckDBLakeBackend.from_lake(tmp_path)
+
+
+def test_the_manifest_text_never_reaches_sql_and_unlisted_files_are_not_read(tmp_path: Path) -> None:
+    """The partition types come from the spec, not the manifest; a `_`-file Spark skips is skipped here too."""
+    import json
+    import shutil
+
+    from metrics.lake.parquet import LakeError
+    from tests.support import insert
+
+    with Store.open(tmp_path / "t.duckdb") as store:
+        insert(
+            store,
+            "disputes",
+            [{"case_id": "C1", "district": "通州区", "accepted_date": dt.date(2026, 3, 1), "closed_date": None}],
+        )
+        with clock.pinned(dt.datetime(2026, 11, 21, 10, 30)):
+            export_lake(store, tmp_path / "lake", records=["disputes"])
+    manifest = json.loads((tmp_path / "lake" / "manifest.json").read_text(encoding="utf-8"))
+    planted = tmp_path / "planted.csv"
+    manifest["records"]["disputes"]["partition_columns"]["district"] = (
+        f"VARCHAR'}}); COPY (SELECT 42 AS x) TO '{planted}'; SELECT 1 WHERE ('"
+    )
+    (tmp_path / "lake" / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    (part,) = (tmp_path / "lake" / "disputes").rglob("*.parquet")
+    shutil.copy(part, part.with_name("_extra.parquet"))
+    backend = DuckDBLakeBackend.from_lake(tmp_path / "lake")
+    assert backend.rows("SELECT count(*), any_value(district) FROM disputes", {}, []) == [(1, "通州区")]
+    assert not planted.exists()
+    backend.close()
+    manifest["records"]["disputes"]["rows"] = 2  # a count the files do not hold
+    (tmp_path / "lake" / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(LakeError, match="disputes"):
+        DuckDBLakeBackend.from_lake(tmp_path / "lake")

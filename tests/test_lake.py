@@ -332,9 +332,29 @@ def test_export_refuses_a_non_empty_folder_unless_forced(demo_db: Path, tmp_path
         with pytest.raises(LakeError, match="不为空"):
             export_lake(store, out, records=["disputes"])
         assert (out / "keep.txt").exists()
-        export_lake(store, out, records=["disputes"], force=True)
-    assert sorted(p.name for p in out.iterdir()) == ["disputes", "manifest.json"]
+        # --force replaces an earlier lake folder only: not a folder of other files, nor one holding the database
+        with pytest.raises(LakeError, match="不是"):
+            export_lake(store, out, records=["disputes"], force=True)
+        assert (out / "keep.txt").exists()
+        (out / "keep.txt").unlink()
+        export_lake(store, out, records=["disputes"])
+        export_lake(store, out, records=["disputes", "events"], force=True)
+    assert sorted(p.name for p in out.iterdir()) == ["disputes", "events", "manifest.json"]
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no temporary or old folder left beside it
+    (out / "notes.txt").write_text("x")
+    with Store.open(demo_db, read_only=True) as store, pytest.raises(LakeError, match="notes.txt"):
+        export_lake(store, out, records=["disputes"], force=True)
+    assert (out / "notes.txt").exists()
+
+
+def test_force_never_replaces_the_folder_of_the_database(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    with Store.open(folder / "kpi.duckdb") as store:
+        export_lake(store, tmp_path / "lake", records=["disputes"])
+        shutil.copy(tmp_path / "lake" / "manifest.json", folder / "manifest.json")  # looks like a lake folder
+        with pytest.raises(LakeError, match="kpi.duckdb"):
+            export_lake(store, folder, records=["disputes"], force=True)
+    assert (folder / "kpi.duckdb").exists()
 
 
 def test_a_failed_export_leaves_no_folder(demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

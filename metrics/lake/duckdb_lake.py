@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from metrics.contract.records import RECORD_TYPES
-from metrics.lake.parquet import read_manifest
+from metrics.lake.parquet import LakeError, partition_columns, read_manifest
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,8 +40,9 @@ class DuckDBLakeBackend:
     def from_lake(
         cls, lake: Path | str, *, threads: int | None = None, memory_limit: str | None = None
     ) -> DuckDBLakeBackend:
-        """Views over the folder written by `kpi lake export`. The manifest is read (and its format checked) to
-        know each record type's files and partition columns; a record type with no files is an empty view."""
+        """Views over the folder written by `kpi lake export`: the manifest is read (and its format checked) for
+        each record type's files, and the rows read must add up to its counts; a record type with no files is an
+        empty view."""
         root = Path(lake)
         manifest = read_manifest(root)
         con = duckdb.connect(":memory:")
@@ -55,14 +56,31 @@ class DuckDBLakeBackend:
                 casts = ", ".join(f"CAST(NULL AS {c.sql_type}) AS {c.name}" for c in rt.columns)
                 con.execute(f"CREATE VIEW {name} AS SELECT {casts} WHERE false")
                 continue
-            # a view cannot hold bound parameters: the glob is a quoted literal (the lake's own path)
-            glob = str((root / name).resolve() / "**" / "*.parquet").replace("'", "''")
-            hive_types = ", ".join(f"'{col}': '{typ}'" for col, typ in entry.partition_columns.items())
+            # Exactly the files the manifest lists (not a glob, which would also read the `_`/`.` files Spark skips),
+            # inside the record type's folder; the partition columns' types from the spec, never from the manifest's
+            # text. A view cannot hold bound parameters: the paths are quoted literals.
+            folder = (root / name).resolve()
+            paths = []
+            for f in entry.files:
+                path = (root / f.path).resolve()
+                if not path.is_relative_to(folder):
+                    raise LakeError(
+                        f"{name}：清单中的文件不在该数据类型的文件夹内：{f.path}",
+                        f"{name}: a listed file lies outside the record type's folder: {f.path}",
+                    )
+                paths.append("'" + str(path).replace("'", "''") + "'")
+            hive_types = ", ".join(f"'{col}': '{typ}'" for col, typ in partition_columns(rt).items())
             casts = ", ".join(f"CAST({c.name} AS {c.sql_type}) AS {c.name}" for c in rt.columns)
             con.execute(
-                f"CREATE VIEW {name} AS SELECT {casts} FROM read_parquet('{glob}', "  # noqa: S608 - spec names
+                f"CREATE VIEW {name} AS SELECT {casts} FROM read_parquet([{', '.join(paths)}], "  # noqa: S608 - spec names
                 f"hive_partitioning = true, hive_types = {{{hive_types}}})"
             )
+            (rows,) = con.execute(f"SELECT count(*) FROM {name}").fetchone()  # type: ignore[misc]  # noqa: S608
+            if rows != entry.rows:
+                raise LakeError(
+                    f"{name}：读到 {rows:,} 行，清单记为 {entry.rows:,} 行",
+                    f"{name}: {rows:,} rows read, the manifest says {entry.rows:,}",
+                )
         return cls(con)
 
     # ---- the Backend protocol

@@ -222,10 +222,13 @@ def export_lake(
     chosen = _selected(records)
     if out.exists() and not out.is_dir():
         raise LakeError(f"输出位置不是文件夹：{out}", f"the output is not a folder: {out}")
-    if out.is_dir() and any(out.iterdir()) and not force:
-        raise LakeError(
-            f"输出文件夹不为空：{out}（如需覆盖请加 --force）", f"the output folder is not empty: {out} (use --force)"
-        )
+    if out.is_dir() and any(out.iterdir()):
+        if not force:
+            raise LakeError(
+                f"输出文件夹不为空：{out}（如需覆盖请加 --force）",
+                f"the output folder is not empty: {out} (use --force)",
+            )
+        _replaceable(out, store)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.partial-{os.getpid()}-{secrets.token_hex(4)}"
     tmp.mkdir()
@@ -289,6 +292,30 @@ def _respell_partitions(copied: Path, folder: Path) -> None:
         key, _, encoded = district_dir.name.partition("=")
         district_dir.rename(folder / f"{key}={_spark_escape(unquote(encoded, errors='strict'))}")
     copied.rmdir()
+
+
+def _replaceable(out: Path, store: Store) -> None:
+    """--force replaces an earlier lake folder and nothing else: the folder must hold a manifest of this format
+    and only its record types' folders (plus hidden files), and must not hold the database being exported."""
+    try:
+        read_manifest(out)
+    except LakeError:
+        raise LakeError(
+            f"--force 只能覆盖以前导出的数据湖文件夹，{out} 不是（没有有效的 manifest.json），未做任何改动",
+            f"--force replaces only an earlier lake folder; {out} is not one (no valid manifest.json): nothing changed",
+        ) from None
+    strays = sorted(
+        p.name
+        for p in out.iterdir()
+        if p.name != MANIFEST and p.name not in RECORD_TYPES and not p.name.startswith(".")
+    )
+    db = store.path.resolve() if store.path is not None else None
+    if strays or (db is not None and db.is_relative_to(out.resolve())):
+        what = ", ".join(strays) if strays else db.name if db is not None else ""
+        raise LakeError(
+            f"--force 不覆盖含有其他文件的文件夹：{out}（{what}），未做任何改动",
+            f"--force does not replace a folder holding other files: {out} ({what}): nothing changed",
+        )
 
 
 def _move_into_place(tmp: Path, out: Path) -> None:
