@@ -9,18 +9,21 @@ SCALE ?= 100
 # optional dependency groups installed into the venv; `make test EXTRAS=dev,spark` adds the Spark backend
 # (docs/spark.md), which .ci/run does
 EXTRAS ?= dev
+# one stamp per set of extras: `make test EXTRAS=dev,spark` in a venv made with `dev` alone installs the rest
+comma := ,
+STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
 .PHONY: install run demo test test-dates check format lint types bench bench-spark clean
 
-$(VENV)/.installed: pyproject.toml
+$(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[$(EXTRAS)]'
 	touch $@
 
-install: $(VENV)/.installed
+install: $(STAMP)
 
-$(KPI_DB): | $(VENV)/.installed
+$(KPI_DB): | $(STAMP)
 	$(VENV)/bin/kpi demo --db $(KPI_DB) $(if $(AS_OF),--as-of $(AS_OF))
 
 demo: $(KPI_DB)

@@ -126,7 +126,10 @@ def test_results_written_again_replace_only_their_date(tiny_engines: Any, spark:
 
     _, engine = tiny_engines
     first, second = cases.AS_OF, dt.date(2026, 6, 30)
-    n = write_results(spark, engine.compute(first), first, path=tmp_path / "r")
+    with clock.pinned(dt.datetime(2026, 11, 21, 10, 30)):  # Beijing time
+        n = write_results(spark, engine.compute(first), first, path=tmp_path / "r")
+    stamped = spark.read.parquet(str(tmp_path / "r")).selectExpr("date_format(computed_at, 'yyyy-MM-dd HH:mm') AS t")
+    assert {r["t"] for r in stamped.collect()} == {"2026-11-21 10:30"}  # the session reads Asia/Shanghai
     write_results(spark, engine.compute(second), second, path=tmp_path / "r")
     write_results(spark, engine.compute(first), first, path=tmp_path / "r")  # a rerun of the first date
     rows = spark.read.parquet(str(tmp_path / "r")).collect()
@@ -178,16 +181,30 @@ def test_tables_named_in_a_mapping_are_read_like_the_lake(demo: tuple[Path, Path
 
     db, lake = demo
     mapping = {}
-    for record in ("events", "disputes", "contract_returns"):
-        spark.read.parquet(str(lake / record)).createOrReplaceTempView(f"dw_{record}")
-        mapping[record] = f"dw_{record}"
+    for record in ("events", "disputes", "contract_returns"):  # global: the backend has a session of its own
+        spark.read.parquet(str(lake / record)).createOrReplaceGlobalTempView(f"dw_{record}")
+        mapping[record] = f"global_temp.dw_{record}"
     engine = Engine(None, CATS, backend=SparkBackend.from_tables(spark, mapping))
     ids = ["tz-recruitment-events", "tz-contract-signing-rate", "tz-dispute-closure-rate"]
     with Store.open(db, read_only=True) as store:
         duck = Engine(store, CATS, path="base")
         same_results([duck.compute_kpi(k, DEMO_AS_OF) for k in ids], [engine.compute_kpi(k, DEMO_AS_OF) for k in ids])
+    assert "placements" in engine.backend.missing and "events" not in engine.backend.missing  # type: ignore[attr-defined]
+    from metrics.lake.spark import unprovided
+
+    warned = unprovided(engine)  # what `kpi compute --engine spark` warns about on stderr
+    assert "cp-huitian-circle-share" in warned["placements"] and "events" not in warned
     with pytest.raises(ValueError, match="unknown record types"):
         SparkBackend.from_tables(spark, {"placement": "dw_events"})
+
+
+@pytest.mark.slow
+def test_two_lakes_in_one_process_keep_their_own_views(demo_engines: Any, tiny_engines: Any) -> None:
+    """Each backend has a Spark session of its own: the tiny lake's views do not replace the demo's."""
+    (duck, spark_demo), (_, spark_tiny) = demo_engines, tiny_engines
+    ids = ["tz-recruitment-events", "tz-contract-signing-rate"]
+    same_results([duck.compute_kpi(k, DEMO_AS_OF) for k in ids], [spark_demo.compute_kpi(k, DEMO_AS_OF) for k in ids])
+    assert spark_tiny.compute_kpi("events", cases.AS_OF).actual == 4
 
 
 # --------------------------------------------------------------------------- refused at compile time (no Java)
@@ -201,6 +218,10 @@ def test_tables_named_in_a_mapping_are_read_like_the_lake(demo: tuple[Path, Path
         ("SELECT my_udf(x) FROM events", "function my_udf"),
         ("SELECT sum(positions) / count(*) FROM vacancies", "division"),
         ("SELECT count(*) FROM events WHERE event_date >= date_trunc('month', $d)", "date_trunc"),
+        ("SELECT sum(monthly_wage) / nullif(count(*), 0) FROM placements", "must divide a DOUBLE"),
+        ("SELECT sum(monthly_wage::INT) FROM placements", "cast"),
+        ("SELECT count(DISTINCT monthly_wage::VARCHAR) FROM placements", "cast"),
+        ("SELECT count(*) FROM events WHERE event_date + INTERVAL 1 DAY > $d", "interval"),
     ],
 )
 def test_what_could_differ_is_refused_naming_the_kpi_and_the_construct(sql: str, named: str) -> None:
@@ -352,6 +373,7 @@ def test_kpi_compute_through_spark_connect_prints_the_same_json(demo: tuple[Path
 def test_a_lake_changed_after_its_export_is_refused_and_a_uri_is_read(tmp_path: Path, spark: Any) -> None:
     import shutil
 
+    from metrics.lake.parquet import LakeError
     from metrics.lake.spark import LakeMismatch, SparkBackend
 
     cats = {"tiny": tiny_catalogue(cases.KPIS)}
@@ -360,9 +382,14 @@ def test_a_lake_changed_after_its_export_is_refused_and_a_uri_is_read(tmp_path: 
         with clock.pinned(dt.datetime(2026, 11, 21, 10, 30)):
             export_lake(store, tmp_path / "lake")
         duck = Engine(store, cats, path="base").compute(cases.AS_OF)
-    by_uri = Engine(None, cats, backend=SparkBackend.from_lake(spark, (tmp_path / "lake").as_uri()))
+    uri = (tmp_path / "lake").as_uri()  # file://…: read through Spark, as hdfs:// or s3a:// would be
+    by_uri = Engine(None, cats, backend=SparkBackend.from_lake(spark, uri))
     same_results(duck, by_uri.compute(cases.AS_OF))
     victim = next((tmp_path / "lake" / "events").rglob("*.parquet"))
-    shutil.copy(victim, victim.with_name("part-1.parquet"))  # rows added behind the manifest's back
-    with pytest.raises(LakeMismatch, match="events"):
+    shutil.copy(victim, victim.with_name("part-1.parquet"))  # a file behind the manifest's back
+    with pytest.raises(LakeError, match="part-1.parquet"):  # a local folder is checked file by file
         SparkBackend.from_lake(spark, tmp_path / "lake")
+    SparkBackend.from_lake(spark, uri)  # through Spark only the listed files are read: still the export's rows
+    victim.unlink()
+    with pytest.raises(LakeMismatch, match="events"):
+        SparkBackend.from_lake(spark, uri)

@@ -32,7 +32,9 @@ def lake_group() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="输出文件夹 / the lake folder to write",
 )
-@click.option("--force", is_flag=True, help="覆盖以前导出的数据湖文件夹 / replace an earlier lake folder (nothing else)")
+@click.option(
+    "--force", is_flag=True, help="覆盖以前导出的数据湖文件夹 / replace an earlier lake folder (nothing else)"
+)
 @click.option(
     "--record",
     "records",

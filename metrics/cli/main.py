@@ -235,10 +235,16 @@ def compute(
     if engine_name == "spark":
         if db is not None or (lake is None) == (tables_file is None):
             raise click.UsageError("--engine spark reads --lake DIR or --tables FILE (one of them), not --db")
-        from metrics.lake.spark import spark_engine, write_results
+        from metrics.lake.spark import spark_engine, unprovided, write_results
 
         try:
             engine = spark_engine(lake=lake, tables_file=tables_file, master=master, remote=remote)
+            for source, kpis in unprovided(engine).items():
+                click.echo(
+                    f"警告：数据湖中没有 {source}，这些指标将显示无数据 / warning: no {source} in the lake or the table "
+                    f"mapping; these KPIs will say no data: {', '.join(kpis)}",
+                    err=True,
+                )
             results = engine.compute(day, programme)
             if results_path is not None or results_table is not None:
                 spark = engine.backend.spark  # type: ignore[attr-defined]

@@ -564,7 +564,9 @@ class Engine:
         where = filter_sql(m.source, m.filters, p)
         dim = f"{ident(m.source, group_by)}, " if group_by else ""
         as_of_cond = f"{snap} <= {p.add(as_of)}" if snap else "TRUE"
-        order = f"{snap} DESC" if snap else f"{cond} DESC"
+        # Ties (two rows of a unit on its latest date: only data that did not come through the upload checks,
+        # e.g. a lake) go to the row meeting the condition, so every engine picks the same (docs/spark.md).
+        order = f"{snap} DESC, {cond} DESC" if snap else f"{cond} DESC"
         sql = f"""
             WITH latest AS (
                 SELECT * FROM {relation(m.source)}

@@ -345,8 +345,17 @@ def read_manifest(lake_dir: Path | str) -> Manifest:
     if not path.is_file():
         raise LakeError(f"数据湖文件夹缺少清单文件：{path}", f"no manifest in the lake folder: {path}")
     try:
-        body = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LakeError(f"清单文件无法读取：{path}（{exc}）", f"unreadable manifest {path}: {exc}") from None
+    return parse_manifest(text, str(path))
+
+
+def parse_manifest(text: str, path: str) -> Manifest:
+    """A manifest's text (read from disk, or by Spark from a URI), checked for a known format and version."""
+    try:
+        body = json.loads(text)
+    except json.JSONDecodeError as exc:
         raise LakeError(f"清单文件无法读取：{path}（{exc}）", f"unreadable manifest {path}: {exc}") from None
     if not isinstance(body, dict) or body.get("format") != FORMAT:
         found = body.get("format") if isinstance(body, dict) else None
@@ -371,13 +380,19 @@ def read_manifest(lake_dir: Path | str) -> Manifest:
 
 def _check_files(root: Path, manifest: Manifest, schema_version: int) -> None:
     """Everything the manifest promises about the folder, before anything is read into the database."""
-    import pyarrow.parquet as pq
-
     if manifest.schema_version != schema_version:
         raise LakeError(
             f"数据库结构版本不一致：数据湖为 {manifest.schema_version}，目标数据库为 {schema_version}",
             f"schema version mismatch: the lake has {manifest.schema_version}, the database {schema_version}",
         )
+    check_listed_files(root, manifest)
+
+
+def check_listed_files(root: Path, manifest: Manifest) -> None:
+    """The local folder holds exactly the manifest's files: each inside its record type's folder, with its
+    SHA-256 and row count, and no other file Spark would read. Used by the import and by the Spark backend."""
+    import pyarrow.parquet as pq
+
     listed: set[Path] = set()
     resolved_root = root.resolve()
     for name, entry in manifest.records.items():

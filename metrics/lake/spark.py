@@ -22,7 +22,6 @@ What `to_spark` refuses, at compile time, before anything reaches Spark:
 from __future__ import annotations
 
 import functools
-import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -34,6 +33,8 @@ from metrics.contract.records import RECORD_TYPES
 if TYPE_CHECKING:
     import pandas as pd
     from pyspark.sql import DataFrame, SparkSession
+
+    from metrics.lake.parquet import Manifest
 
 __all__ = [
     "ALLOWED_FUNCTIONS",
@@ -131,10 +132,28 @@ def _transpile(sql: str) -> tuple[str, tuple[str, str] | None]:
                     "date_trunc 须转换为 DATE（DuckDB 返回 TIMESTAMP，Spark 返回 DATE）",
                     "date_trunc must be cast to DATE (a TIMESTAMP on DuckDB, a DATE on Spark)",
                 )
+    for cast in tree.find_all(exp.Cast):
+        problem = _cast_problem(cast)
+        if problem:
+            return "", problem
+    if tree.find(exp.Interval) is not None:
+        return "", (
+            "不支持日期间隔运算（DuckDB 得 TIMESTAMP，Spark 得 DATE）",
+            "interval arithmetic is not supported (a TIMESTAMP on DuckDB, a DATE on Spark)",
+        )
     for div in tree.find_all(exp.Div):
         divisor = div.expression
         while isinstance(divisor, exp.Paren):
             divisor = divisor.this
+        dividend = div.this
+        while isinstance(dividend, exp.Paren):
+            dividend = dividend.this
+        if not (_is_double(dividend)):
+            return "", (
+                f"除法 {div.sql(dialect='duckdb')} 的被除数须为 DOUBLE（::DOUBLE）：DECIMAL 相除时 Spark 只保留少数小数位",
+                f"division {div.sql(dialect='duckdb')} must divide a DOUBLE (::DOUBLE): Spark keeps few decimal places "
+                "when it divides DECIMALs",
+            )
         if _is_number(divisor, nonzero=True):
             continue  # a constant divisor (the haversine's "/ 2")
         if not (isinstance(divisor, exp.Nullif) and _is_number(divisor.expression, nonzero=False)):
@@ -144,6 +163,39 @@ def _transpile(sql: str) -> tuple[str, tuple[str, str] | None]:
                 "(inf on DuckDB, an error on Spark in ANSI mode)",
             )
     return tree.sql(dialect="spark", comments=False), None
+
+
+# Math functions whose result is a DOUBLE on both engines whatever their argument.
+_DOUBLE_FUNCTIONS = ("Radians", "Sin", "Cos", "Asin", "Sqrt", "Pow")
+
+
+def _is_double(node: Any) -> bool:
+    from sqlglot import exp
+
+    if isinstance(node, exp.Cast):
+        return bool(node.to.is_type(exp.DataType.Type.DOUBLE))
+    return type(node).__name__ in _DOUBLE_FUNCTIONS
+
+
+def _cast_problem(cast: Any) -> tuple[str, str] | None:
+    """Casts mean the same on both engines only to DOUBLE and DATE, and to an integer only from a condition
+    (true/false → 1/0): DuckDB rounds a number cast to an integer, Spark truncates, and numbers become
+    different text."""
+    from sqlglot import exp
+
+    if cast.to.is_type(exp.DataType.Type.DOUBLE, exp.DataType.Type.DATE):
+        return None
+    inner = cast.this
+    while isinstance(inner, exp.Paren):
+        inner = inner.this
+    condition = isinstance(inner, exp.Predicate | exp.Connector | exp.Not | exp.Boolean)
+    if cast.to.is_type(*exp.DataType.INTEGER_TYPES) and condition:
+        return None
+    return (
+        f"类型转换 {cast.sql(dialect='duckdb')} 在 DuckDB 与 Spark 上结果可能不同（只允许转为 DOUBLE、DATE，或把条件转为整数）",
+        f"cast {cast.sql(dialect='duckdb')} may differ between DuckDB and Spark (only to DOUBLE or DATE, or a "
+        "condition to an integer)",
+    )
 
 
 def _is_number(node: Any, *, nonzero: bool) -> bool:
@@ -199,7 +251,9 @@ def session(master: str | None = None, *, remote: str | None = None, app_name: s
         ) from exc
     builder = SparkSession.builder.appName(app_name)
     if remote:
-        return builder.remote(remote).getOrCreate()
+        connected = builder.remote(remote).getOrCreate()
+        connected.conf.set("spark.sql.session.timeZone", "Asia/Shanghai")
+        return connected
     if not _java_present():
         raise SparkUnavailable(
             "未找到 Java：Spark 需要 Java 17（Debian: apt-get install openjdk-17-jre-headless）/ "
@@ -241,34 +295,51 @@ class SparkBackend:
     rollups = False
 
     def __init__(self, spark: SparkSession):
-        self.spark = spark
-        self.manifest: dict[str, Any] | None = None  # the lake folder's, when read from one
+        # A session of its own over the same Spark context: the views are named after the record types, and
+        # temporary views belong to a session, so two backends (two lakes) in one process never see each other's.
+        self.spark = _own_session(spark)
+        self.manifest: Manifest | None = None  # the lake folder's, when read from one
+        self.missing: list[str] = []  # record types neither the manifest nor the table mapping provides
 
     # ---- where the record tables come from
 
     @classmethod
     def from_lake(cls, spark: SparkSession, lake: Path | str) -> SparkBackend:
         """Views over a lake folder written by `kpi lake export` (docs/spark.md "The lake folder"): a local path
-        or any URI Spark reads (hdfs://, s3a://). Each record type's row count must equal the manifest's, so a
-        folder changed since its export is refused; a record type the manifest does not list is an empty view."""
+        or any URI Spark reads (hdfs://, s3a://). Spark reads exactly the files the manifest lists. A local folder
+        is checked as an import checks it (each file's SHA-256 and rows, no unlisted file); for a URI each record
+        type's rows must add up to the manifest's. A record type the manifest does not list is an empty view
+        (`missing` names them)."""
+        from metrics.lake.parquet import check_listed_files
+
         backend = cls(spark)
+        spark = backend.spark  # the backend's own session: its views are registered there
         root = str(lake).rstrip("/")
         manifest = _manifest(root, spark)
+        local = _local_path(root)
+        if local is not None:
+            check_listed_files(local, manifest)
         backend.manifest = manifest
-        records = manifest.get("records", {})
         for record in RECORD_TYPES:
-            entry = records.get(record) or {}
-            if entry.get("files"):
+            entry = manifest.records.get(record)
+            if entry is not None and entry.files:
                 folder = f"{root}/{record}"
-                df = spark.read.option("basePath", folder).parquet(folder)
-                rows = df.count()
-                if rows != entry.get("rows"):
+                try:
+                    df = spark.read.option("basePath", folder).parquet(*[f"{root}/{f.path}" for f in entry.files])
+                    rows = df.count() if local is None else entry.rows
+                except Exception as exc:  # a listed file gone: Spark's AnalysisException (PATH_NOT_FOUND)
                     raise LakeMismatch(
-                        f"{folder}：读到 {rows:,} 行，清单（manifest.json）记为 {entry.get('rows')} 行，目录在导出后被改动",
-                        f"{folder}: {rows:,} rows read, the manifest says {entry.get('rows')}: "
+                        f"{folder}：读取清单中的文件失败（{exc}）", f"{folder}: the manifest's files do not read: {exc}"
+                    ) from exc
+                if rows != entry.rows:
+                    raise LakeMismatch(
+                        f"{folder}：读到 {rows:,} 行，清单（manifest.json）记为 {entry.rows:,} 行，目录在导出后被改动",
+                        f"{folder}: {rows:,} rows read, the manifest says {entry.rows:,}: "
                         "the folder changed after its export",
                     )
             else:  # a record type with no rows, or not exported: an empty view of the right columns
+                if entry is None:
+                    backend.missing.append(record)
                 df = spark.createDataFrame([], _ddl(record))
             backend._register(record, df, source=f"{root}/{record}")
         return backend
@@ -279,6 +350,7 @@ class SparkBackend:
         a mapping record type -> table name (the `tables:` of docs/spark.md's config file). A record type not
         mapped is an empty view: the KPIs over it report no data."""
         backend = cls(spark)
+        spark = backend.spark  # the backend's own session: its views are registered there
         unknown = sorted(set(tables) - set(RECORD_TYPES))
         if unknown:
             raise ValueError(f"未知的记录类型 / unknown record types in the table mapping: {', '.join(unknown)}")
@@ -286,6 +358,7 @@ class SparkBackend:
             if record in tables:
                 backend._register(record, spark.table(tables[record]), source=tables[record])
             else:
+                backend.missing.append(record)
                 backend._register(record, spark.createDataFrame([], _ddl(record)), source="(none)")
         return backend
 
@@ -319,34 +392,43 @@ class SparkBackend:
         return self.spark.sql(statement, args=dict(params))
 
 
+def _own_session(spark: SparkSession | None) -> Any:
+    if spark is None:  # tests of the compile-time checks, which never reach Spark
+        return None
+    try:
+        return spark.newSession()
+    except Exception:  # Spark Connect: the client's session is its own already
+        return spark
+
+
 def _ddl(record: str) -> str:
     rt = RECORD_TYPES[record]
     return ", ".join(f"{c} {SPARK_TYPES[rt.column(c).sql_type]}" for c in rt.column_names)
 
 
-def _manifest(lake: str, spark: SparkSession | None = None) -> dict[str, Any]:
-    """The lake folder's manifest.json: read from the local disk, or through Spark for a URI (hdfs://…)."""
-    if "://" in lake and not lake.startswith("file://"):
-        if spark is None:
-            return {}  # checked once the session exists
-        try:
-            text = spark.read.text(f"{lake}/manifest.json", wholetext=True).first()[0]  # type: ignore[index]
-        except Exception as exc:
-            raise FileNotFoundError(
-                f"{lake} 不是数据湖导出目录（读不到 manifest.json）/ {lake} is not a lake folder (no manifest.json): {exc}"
-            ) from exc
-    else:
-        path = Path(lake.removeprefix("file://")) / "manifest.json"
-        if not path.is_file():
-            raise FileNotFoundError(
-                f"{lake} 不是数据湖导出目录（缺少 manifest.json）/ {lake} is not a lake folder (no manifest.json): "
-                "write one with `kpi lake export`"
-            )
-        text = path.read_text(encoding="utf-8")
-    manifest: dict[str, Any] = json.loads(text)
-    if manifest.get("format") != "employment-kpi-lake":
-        raise FileNotFoundError(f"{lake}/manifest.json 不是本系统的数据湖清单 / not an employment-kpi-lake manifest")
-    return manifest
+def _local_path(lake: str) -> Path | None:
+    """A plain path: the folder on this machine's disk, checked file by file. None for a URI (hdfs://, s3a://,
+    file://), which Spark reads and only the row counts are checked for."""
+    return None if "://" in lake else Path(lake)
+
+
+def _manifest(lake: str, spark: SparkSession | None = None) -> Manifest:
+    """The lake folder's manifest.json, format checked: from the local disk, or read through Spark for a URI."""
+    from metrics.lake.parquet import parse_manifest, read_manifest
+
+    local = _local_path(lake)
+    if local is not None:
+        return read_manifest(local)
+    if spark is None:
+        raise ValueError("a lake URI is read through Spark")
+    try:
+        text = spark.read.text(f"{lake}/manifest.json", wholetext=True).first()[0]  # type: ignore[index]
+    except Exception as exc:
+        raise LakeMismatch(
+            f"{lake} 不是数据湖导出目录（读不到 manifest.json）/ no manifest.json",
+            f"{lake} is not a lake folder: {exc}",
+        ) from exc
+    return parse_manifest(str(text), f"{lake}/manifest.json")
 
 
 # --------------------------------------------------------------------------- entry point
@@ -384,11 +466,30 @@ def spark_engine(
     cats = dict(catalogues) if catalogues is not None else load_catalogues()
     preflight(cats)
     mapping = load_tables(tables_file) if tables_file is not None else None
-    if lake is not None:
+    if lake is not None and _local_path(str(lake)) is not None:
         _manifest(str(lake))  # a local folder that is not a lake folder is refused before Java starts
     spark = session(master, remote=remote)
     backend = SparkBackend.from_tables(spark, mapping) if mapping is not None else SparkBackend.from_lake(spark, lake)  # type: ignore[arg-type]
     return Engine(None, cats, backend=backend)
+
+
+def unprovided(engine: Any) -> dict[str, list[str]]:
+    """Record types the catalogues read that the lake or the table mapping does not provide, with the KPIs
+    reading each: those KPIs will say "no data" (`kpi compute --engine spark` warns on stderr)."""
+    from metrics.catalogue.models import RatioMeasure, ReportedMeasure
+
+    missing = set(getattr(engine.backend, "missing", []))
+    out: dict[str, list[str]] = {}
+    for cat in engine.catalogues.values():
+        for kpi in cat.kpis:
+            m = kpi.measure
+            parts = [m.numerator, m.denominator] if isinstance(m, RatioMeasure) else [m]
+            sources = (
+                {"progress_reports"} if isinstance(m, ReportedMeasure) else {getattr(p, "source", "") for p in parts}
+            )
+            for source in sorted(sources & missing):
+                out.setdefault(source, []).append(kpi.id)
+    return out
 
 
 # --------------------------------------------------------------------------- results written back
@@ -417,7 +518,8 @@ def write_results(
 
     if (path is None) == (table is None):
         raise ValueError("write_results needs a path or a table (one of them)")
-    version, stamp = catalogue_version(), clock.now().replace(tzinfo=None)
+    # an aware moment: PySpark reads a naive datetime in the Python process's own time zone (UTC on a server)
+    version, stamp = catalogue_version(), clock.now().replace(tzinfo=clock.TIMEZONE)
     rows = [
         (
             as_of,

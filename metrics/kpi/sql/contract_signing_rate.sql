@@ -7,4 +7,6 @@ SELECT district, street, enterprise_id, report_month,
 FROM contract_returns
 WHERE district = $district
   AND report_month BETWEEN date_trunc('month', $window_start::DATE)::DATE AND $window_end::DATE
-QUALIFY row_number() OVER (PARTITION BY enterprise_id ORDER BY report_month DESC) = 1
+-- Two returns of one enterprise for one month (possible only in data that skipped the upload checks) resolve the
+-- same way on every engine: the larger workforce, then the more contracts.
+QUALIFY row_number() OVER (PARTITION BY enterprise_id ORDER BY report_month DESC, employees DESC, contracts_signed DESC) = 1
