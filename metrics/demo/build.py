@@ -19,13 +19,11 @@ from metrics.catalogue import Catalogue
 from metrics.contract.errors import KpiError
 from metrics.contract.records import RECORD_TYPES
 from metrics.demo.aims import _load, _programmes
-from metrics.demo.chunks import CHUNKED_FROM_SCALE, load_pieces, pieces
+from metrics.demo.chunks import CHUNKED_FROM_SCALE, add_unscaled, load_pieces, pieces
 from metrics.demo.context import Context, _employer_pool, _finish
-from metrics.demo.generators.communities import _communities, _graduate_followups
-from metrics.demo.generators.enterprises import _contract_returns, _startups
-from metrics.demo.generators.events import _disputes, _events, _vacancies
+from metrics.demo.generators.communities import _communities
 from metrics.demo.generators.people import _placements, _trainings
-from metrics.demo.generators.reports import _progress_reports, _survey_responses
+from metrics.demo.generators.reports import _progress_reports
 from metrics.demo.generators.subsidies import _applications
 from metrics.demo.profiles import DISTRICT_PROFILES
 from metrics.demo.seasons import DEFAULT_AS_OF, Calendar
@@ -65,15 +63,7 @@ def generate(
         apps = _applications(ctx, prof, [p for p in programmes if p.profile.name == prof.name])
         if apps is not None:
             parts["applications"].append(apps)
-        parts["events"].append(_events(ctx, prof))
-        parts["vacancies"].append(_vacancies(ctx, prof))
-        parts["disputes"].append(_disputes(ctx, prof))
-        parts["contract_returns"].append(_contract_returns(ctx, prof))
-        parts["startups"].append(_startups(ctx, prof))
-        parts["graduate_followups"].append(_graduate_followups(ctx, prof))
-        survey = _survey_responses(ctx, prof)
-        if survey is not None:
-            parts["survey_responses"].append(survey)
+        add_unscaled(ctx, prof, parts)
     parts["progress_reports"].append(_progress_reports(ctx))
     return {name: _finish(name, tables) for name, tables in parts.items()}
 

@@ -56,6 +56,20 @@ DUCKDB_MEMORY_LIMIT = "4GB"
 _SCALED = ("placements", "trainings", "applications")
 
 
+def add_unscaled(ctx: Context, prof: Any, parts: dict[str, list[pa.Table]]) -> None:
+    """One district's record types that do not scale (events … survey responses), appended to `parts` in the
+    order `generate` draws them; both builds call this, so their small tables are the same."""
+    parts["events"].append(_events(ctx, prof))
+    parts["vacancies"].append(_vacancies(ctx, prof))
+    parts["disputes"].append(_disputes(ctx, prof))
+    parts["contract_returns"].append(_contract_returns(ctx, prof))
+    parts["startups"].append(_startups(ctx, prof))
+    parts["graduate_followups"].append(_graduate_followups(ctx, prof))
+    survey = _survey_responses(ctx, prof)
+    if survey is not None:
+        parts["survey_responses"].append(survey)
+
+
 def pieces(
     seed: int = 42,
     scale: float = 1.0,
@@ -82,15 +96,7 @@ def pieces(
     for prof in profiles:
         small["communities"].append(_communities(ctx, prof))  # fills the street and community ids applicants use
     for prof in profiles:
-        small["events"].append(_events(ctx, prof))
-        small["vacancies"].append(_vacancies(ctx, prof))
-        small["disputes"].append(_disputes(ctx, prof))
-        small["contract_returns"].append(_contract_returns(ctx, prof))
-        small["startups"].append(_startups(ctx, prof))
-        small["graduate_followups"].append(_graduate_followups(ctx, prof))
-        survey = _survey_responses(ctx, prof)
-        if survey is not None:
-            small["survey_responses"].append(survey)
+        add_unscaled(ctx, prof, small)
     small["progress_reports"].append(_progress_reports(ctx))
     yield {name: _finish(name, tables) for name, tables in small.items()}
     del small
